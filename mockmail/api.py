@@ -1,0 +1,124 @@
+"""The mocked ONLYOFFICE paths: bind the parameters, ask the store, answer in the wire format."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from flask import Blueprint, Response, current_app, request
+
+from mockmail.auth import AUTH_COOKIE, identify
+from mockmail.binding import collect, json_params, parse_update, xml_params
+from mockmail.errors import HRESULT_SYSTEM, ApiError, Unauthorized, reason_phrase
+from mockmail.models import User
+from mockmail.state import MockState
+from mockmail.wire import (
+    JSON_TYPE,
+    XML_TYPE,
+    docs_style,
+    envelope,
+    error_envelope,
+    listed_accounts,
+    render_json,
+    render_xml,
+    updated_account,
+)
+
+ACCOUNTS = "/api/2.0/mail/accounts"
+AUTHENTICATION = "/api/2.0/authentication"
+TOKEN_LIFETIME = timedelta(days=30)
+
+api = Blueprint("mockmail_api", __name__)
+
+
+def _routes(path: str, methods: list[str]) -> Any:
+    """Register a view on the bare path and on its ``.json``/``.xml``/``.tml`` twins, as the real server does."""
+
+    def register(view: Any) -> Any:
+        # No `defaults` on the bare rule: Werkzeug would redirect `.json` to it.
+        options = {"methods": methods, "provide_automatic_options": False}
+        api.add_url_rule(path, view_func=view, **options)
+        api.add_url_rule(f"{path}.<any(json, xml, tml):extension>", view_func=view, **options)
+        return view
+
+    return register
+
+
+@_routes(ACCOUNTS, ["GET", "PUT"])
+def accounts(extension: str = "json") -> Response:
+    """``GET`` lists the user's accounts; ``PUT`` updates one, found by its email."""
+    state = _state()
+    user = _authenticated(state)
+    if request.method == "GET":
+        return _success(state, listed_accounts(user, state.store.accounts(user)), 200)
+    change = parse_update(_params())
+    account = state.store.update(user, change, datetime.now())
+    return _success(state, updated_account(account, change.email, user.default_account), 200)
+
+
+@_routes(AUTHENTICATION, ["POST"])
+def authentication(extension: str = "json") -> Response:
+    """Log in with ``userName`` and ``password``; the answer carries the user's token (201)."""
+    params = _params()
+    user = _state().store.user_for_login(params.get("username", ""), params.get("password", ""))
+    if user is None:
+        raise ApiError(500, "User authentication failed", HRESULT_SYSTEM)
+    expires = (datetime.now(timezone.utc) + TOKEN_LIFETIME).isoformat(timespec="microseconds")
+    return render(envelope({"token": user.token, "expires": expires}, 201), 201)
+
+
+def render(body: Any, status: int) -> Response:
+    """JSON, or XML for a ``.xml``/``.tml`` path unless the request itself is JSON (C1)."""
+    extension = (request.view_args or {}).get("extension")
+    if extension in ("xml", "tml") and request.mimetype != "application/json":
+        text, content_type = render_xml(body), XML_TYPE
+    else:
+        text, content_type = render_json(body), JSON_TYPE
+    phrase = reason_phrase(status)
+    return Response(text, status=f"{status} {phrase}" if phrase else status, content_type=content_type)
+
+
+def render_error(error: ApiError) -> Response:
+    """An error in the envelope; the docs style keeps it too, as the docs page shows none."""
+    return render(error_envelope(error), error.status)
+
+
+def unauthorized() -> Response:
+    """The real 401: plain text, and a Basic challenge when an Authorization header was sent."""
+    response = Response("Unauthorized", status="401 Unauthorized", content_type="text/plain; charset=utf-8")
+    if "Authorization" in request.headers:
+        response.headers["WWW-Authenticate"] = f'Basic Realm="{_hostname(request.host)}"'
+    return response
+
+
+def _success(state: MockState, data: Any, status: int) -> Response:
+    return render(docs_style(data) if state.style == "docs" else envelope(data, status), status)
+
+
+def _state() -> MockState:
+    state: MockState = current_app.extensions["mockmail"]
+    return state
+
+
+def _authenticated(state: MockState) -> User:
+    user = identify(state.store, request.headers.get("Authorization"), request.cookies.get(AUTH_COOKIE))
+    if user is None:
+        raise Unauthorized()
+    return user
+
+
+def _params() -> dict[str, str]:
+    """Query string first, then the body: JSON, XML, or else a form (C4)."""
+    query = request.args.items(multi=True)
+    mimetype = request.mimetype
+    if mimetype == "application/json":
+        return collect(query, json_params(request.get_data()))
+    if mimetype in ("text/xml", "application/xml"):
+        return collect(query, xml_params(request.get_data()))
+    return collect(query, request.form.items(multi=True))
+
+
+def _hostname(host: str) -> str:
+    """``Uri.Host``: the Host header without its port."""
+    name, colon, port = host.rpartition(":")
+    return name if colon and port.isdigit() and not host.endswith("]") else host

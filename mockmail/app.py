@@ -1,0 +1,68 @@
+"""The Flask application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, current_app, request
+from werkzeug.exceptions import HTTPException
+
+from mockmail.api import api, render_error, unauthorized
+from mockmail.cors import install_cors
+from mockmail.errors import HRESULT_EXCEPTION, ApiError, Unauthorized
+from mockmail.scenarios import Scenario, Style, resolve_scenario
+from mockmail.state import MockState
+
+MAX_BODY_BYTES = 1 << 20
+log = logging.getLogger("mockmail")
+
+
+def create_app(scenario: Scenario | str | Path | None = None, style: Style | None = None) -> Flask:
+    """A mock server app for ``scenario`` (a loaded one, a file, or the bundled default).
+
+    ``style`` overrides the scenario's own.
+    """
+    scenario = resolve_scenario(scenario)
+    app = Flask("mockmail")
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    app.extensions["mockmail"] = MockState(scenario=scenario, style=style or scenario.style)
+    app.wsgi_app = _collapse_leading_slashes(app.wsgi_app)  # type: ignore[method-assign]
+    install_cors(app)
+    app.register_blueprint(api)
+    app.register_error_handler(ApiError, render_error)
+    app.register_error_handler(Unauthorized, lambda _: unauthorized())
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _internal_error)
+    return app
+
+
+def _http_error(error: HTTPException) -> Response:
+    if error.code in (404, 405):
+        message = f"mockmail does not mock {request.method} {request.path}"
+        return render_error(ApiError(404, message, HRESULT_EXCEPTION))
+    return render_error(ApiError(error.code or 500, error.description or str(error), HRESULT_EXCEPTION))
+
+
+def _internal_error(error: Exception) -> Response:
+    """A bug in mockmail: answered as a 500 envelope, logged, and kept for the test that caused it."""
+    current_app.extensions["mockmail"].errors.append(error)
+    log.exception("mockmail failed on %s %s", request.method, request.path)
+    return render_error(ApiError(500, f"mockmail internal error: {error!r}", HRESULT_EXCEPTION))
+
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def _collapse_leading_slashes(wsgi_app: WsgiApp) -> WsgiApp:
+    """Serve ``//api/...`` (a base URL with a trailing slash) as ``/api/...``, as the real server does."""
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("//"):
+            environ["PATH_INFO"] = "/" + path.lstrip("/")
+        return wsgi_app(environ, start_response)
+
+    return app

@@ -1,0 +1,120 @@
+"""MockMailServer: the mock on a real port, in a background thread or in the foreground."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from types import TracebackType
+from urllib.parse import urlsplit
+
+from flask import Flask
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from mockmail.app import create_app
+from mockmail.scenarios import Scenario, Style, resolve_scenario
+from mockmail.state import MockState
+
+log = logging.getLogger("mockmail")
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """Logs nothing per request: the fixture's and the benchmark's handler."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+
+class _PathLogHandler(WSGIRequestHandler):
+    """Logs method, path and status, never the query string, which may carry a password."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        log.info("%s %s %s", self.command, urlsplit(self.path).path, code)
+
+
+class MockMailServer:
+    """A mock ONLYOFFICE Mail server bound to ``host:port`` (port 0 picks a free one)."""
+
+    def __init__(
+        self,
+        scenario: Scenario | str | Path | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        style: Style | None = None,
+        log_requests: bool = False,
+    ) -> None:
+        self.scenario = resolve_scenario(scenario)
+        self.app: Flask = create_app(self.scenario, style=style)
+        self.host = host
+        self.port = port
+        self._handler = _PathLogHandler if log_requests else _QuietHandler
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def state(self) -> MockState:
+        """The app's store, style and recorded internal errors."""
+        state: MockState = self.app.extensions["mockmail"]
+        return state
+
+    @property
+    def url(self) -> str:
+        """The base URL, without a trailing slash."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def bind(self) -> None:
+        """Open the listening socket; ``port`` is the real one from here on."""
+        self._server = make_server(
+            self.host, self.port, self.app, threaded=True, request_handler=self._handler
+        )
+        self.port = self._server.port
+
+    def start(self) -> None:
+        """Bind, then serve on a daemon thread; requests are answered once this returns."""
+        self.bind()
+        assert self._server is not None
+        self._thread = threading.Thread(target=self._server.serve_forever, name="mockmail", daemon=True)
+        self._thread.start()
+
+    def serve_forever(self) -> None:
+        """Serve in this thread until ``stop()`` or Ctrl-C."""
+        if self._server is None:
+            self.bind()
+        assert self._server is not None
+        self._server.serve_forever()
+
+    def stop(self) -> None:
+        """Stop serving and close the socket."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        if self._thread is not None:
+            server.shutdown()
+            self._thread.join()
+            self._thread = None
+        server.server_close()
+
+    def reset(self, scenario: Scenario | str | Path | None = None) -> None:
+        """Back to this server's scenario (or to ``scenario``, which then becomes its scenario)."""
+        if scenario is not None:
+            self.scenario = resolve_scenario(scenario)
+        self.state.scenario = self.scenario
+        self.state.store.reset(self.scenario)
+
+    def __enter__(self) -> MockMailServer:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"<MockMailServer {self.url} scenario={self.scenario.source!r}>"
+

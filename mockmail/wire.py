@@ -1,0 +1,167 @@
+"""The ONLYOFFICE wire format: the envelope, the camelCase account, error bodies, JSON and XML text."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+from xml.sax.saxutils import escape
+
+from mockmail.errors import ApiError
+from mockmail.models import Account, User
+
+JSON_TYPE = "application/json; charset=UTF-8"
+XML_TYPE = "text/xml; charset=UTF-8"
+
+_PLACEHOLDER_DATE = "0001-01-01T00:00:00"
+
+
+def updated_account(account: Account, sent_email: str, default_email: str | None) -> dict[str, Any]:
+    """The account in an update's answer: built from the request, with placeholder extras (C5.1)."""
+    return {
+        "mailboxId": account.mailbox_id,
+        "email": sent_email,
+        "enabled": account.enabled,
+        "name": account.name,
+        "oAuthConnection": False,
+        "signature": {"mailboxId": account.mailbox_id, "html": "", "isActive": False},
+        "autoreply": {
+            "mailboxId": account.mailbox_id,
+            "turnOn": False,
+            "onlyContacts": False,
+            "turnOnToDate": False,
+            "fromDate": _PLACEHOLDER_DATE,
+            "toDate": _PLACEHOLDER_DATE,
+            "subject": "",
+            "html": "",
+        },
+        "eMailInFolder": None,
+        "quotaError": False,
+        "authError": False,
+        "isGroup": False,
+        "isAlias": False,
+        "isTeamlabMailbox": False,
+        "isDefault": default_email == sent_email,
+        "isSharedDomainMailbox": False,
+        "dateCreated": None,
+    }
+
+
+def listed_accounts(user: User, accounts: list[Account]) -> list[dict[str, Any]]:
+    """``GET /api/2.0/mail/accounts``: each mailbox with its real extras, then its aliases (C6)."""
+    mailboxes = [_listed(account, account.email, user.default_account, alias=False) for account in accounts]
+    aliases = [
+        _listed(account, alias, user.default_account, alias=True)
+        for account in accounts
+        for alias in account.aliases
+    ]
+    return mailboxes + aliases
+
+
+def _listed(account: Account, email: str, default_email: str | None, *, alias: bool) -> dict[str, Any]:
+    reply = account.autoreply
+    return {
+        "mailboxId": account.mailbox_id,
+        "email": email,
+        "enabled": account.enabled,
+        "name": account.name,
+        "oAuthConnection": False,
+        "signature": {
+            "mailboxId": account.mailbox_id,
+            "html": account.signature.html,
+            "isActive": account.signature.is_active,
+        },
+        "autoreply": {
+            "mailboxId": account.mailbox_id,
+            "turnOn": reply.turn_on,
+            "onlyContacts": reply.only_contacts,
+            "turnOnToDate": reply.turn_on_to_date,
+            "fromDate": reply.from_date,
+            "toDate": reply.to_date,
+            "subject": reply.subject,
+            "html": reply.html,
+        },
+        "eMailInFolder": account.email_in_folder,
+        "quotaError": account.quota_error,
+        "authError": account.auth_error,
+        "isGroup": False,
+        "isAlias": alias,
+        "isTeamlabMailbox": account.teamlab,
+        "isDefault": default_email == email,
+        "isSharedDomainMailbox": False,
+        "dateCreated": None if alias else account.date_created,
+    }
+
+
+def docs_style(data: Any) -> Any:
+    """The public docs page's shape: PascalCase names, ``DateCreated`` as an array of strings."""
+    if isinstance(data, list):
+        return [docs_style(item) for item in data]
+    if not isinstance(data, dict):
+        return data
+    shaped = {_pascal(name): docs_style(value) for name, value in data.items()}
+    if "DateCreated" in shaped:
+        created = shaped["DateCreated"]
+        shaped["DateCreated"] = [] if created is None else [created]
+    return shaped
+
+
+def _pascal(name: str) -> str:
+    return name[:1].upper() + name[1:]
+
+
+def envelope(response: Any, status_code: int = 200) -> dict[str, Any]:
+    """The success envelope; ``count`` is left out when zero, as Json.NET does (C5.2)."""
+    count = len(response) if isinstance(response, (list, str)) else 1
+    body: dict[str, Any] = {"count": count} if count else {}
+    body.update(status=0, statusCode=status_code, response=response)
+    return body
+
+
+def error_envelope(error: ApiError) -> dict[str, Any]:
+    """The error envelope (C5.4)."""
+    return {
+        "status": 1,
+        "statusCode": error.status,
+        "error": {"message": error.message, "hresult": error.hresult, "data": {}},
+    }
+
+
+# Json.NET with ONLYOFFICE's JsonStringConverter writes `/` as `\/` and control characters as
+# \u00xx; Python's encoder writes the short escapes. Pairs are matched first so `\\n` stays.
+_RE_ESCAPE = re.compile(r'\\\\|\\"|\\[bfnrt]|/')
+_NET_ESCAPES = {
+    "/": "\\/",
+    "\\b": "\\u0008",
+    "\\f": "\\u000c",
+    "\\n": "\\u000a",
+    "\\r": "\\u000d",
+    "\\t": "\\u0009",
+}
+
+
+def render_json(value: Any) -> bytes:
+    """Compact JSON text, escaped as the real server escapes it."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    if "/" in text or "\\" in text:
+        text = _RE_ESCAPE.sub(lambda match: _NET_ESCAPES.get(match.group(), match.group()), text)
+    return text.encode("utf-8")
+
+
+def render_xml(value: Any) -> bytes:
+    """The envelope as XML: ``{"result": value}`` converted the way Json.NET's XmlNodeConverter does."""
+    return _xml_element("result", value).encode("utf-8")
+
+
+def _xml_element(name: str, value: Any) -> str:
+    if isinstance(value, list):
+        return "".join(_xml_element(name, item) for item in value)
+    if isinstance(value, dict):
+        inner = "".join(_xml_element(key, item) for key, item in value.items())
+    elif value is None:
+        inner = ""
+    elif isinstance(value, bool):
+        inner = "true" if value else "false"
+    else:
+        inner = escape(str(value))
+    return f"<{name}>{inner}</{name}>" if inner else f"<{name} />"
