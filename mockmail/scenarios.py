@@ -84,7 +84,7 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
     if not problems:
         problems = list(_check_references(data, lines))
     if problems:
-        problems.sort(key=lambda problem: problem[0])
+        problems.sort()
         raise ScenarioError("\n".join(f"{source}: {message}" for _, message in problems))
     return _build(data, source)
 

@@ -16,6 +16,8 @@ from mockmail.scenarios import Scenario, Style, resolve_scenario
 from mockmail.state import MockState
 
 log = logging.getLogger("mockmail")
+# How often the serving loop checks for stop(): bounds how long stop() takes.
+POLL_INTERVAL = 0.05
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -75,7 +77,9 @@ class MockMailServer:
         """Bind, then serve on a daemon thread; requests are answered once this returns."""
         self.bind()
         assert self._server is not None
-        self._thread = threading.Thread(target=self._server.serve_forever, name="mockmail", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(POLL_INTERVAL,), name="mockmail", daemon=True
+        )
         self._thread.start()
 
     def serve_forever(self) -> None:
@@ -83,7 +87,7 @@ class MockMailServer:
         if self._server is None:
             self.bind()
         assert self._server is not None
-        self._server.serve_forever()
+        self._server.serve_forever(POLL_INTERVAL)
 
     def stop(self) -> None:
         """Stop serving and close the socket."""
