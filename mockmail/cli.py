@@ -43,11 +43,12 @@ def serve(host: str, port: int, scenario: Path | None, style: Style | None, quie
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     signal.signal(signal.SIGTERM, _interrupt)
     try:
-        server.serve_forever()
+        server.serve_forever()  # returns on Ctrl-C: Werkzeug swallows the KeyboardInterrupt
     except KeyboardInterrupt:
-        click.echo("mockmail stopped")
+        pass
     finally:
         server.stop()
+    click.echo("mockmail stopped")
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:

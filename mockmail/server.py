@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 from pathlib import Path
 from types import TracebackType
@@ -18,6 +19,7 @@ from mockmail.state import MockState
 log = logging.getLogger("mockmail")
 # How often the serving loop checks for stop(): bounds how long stop() takes.
 POLL_INTERVAL = 0.05
+LISTEN_BACKLOG = 128
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -67,11 +69,18 @@ class MockMailServer:
         return f"http://{host}:{self.port}"
 
     def bind(self) -> None:
-        """Open the listening socket; ``port`` is the real one from here on."""
-        self._server = make_server(
-            self.host, self.port, self.app, threaded=True, request_handler=self._handler
-        )
-        self.port = self._server.port
+        """Open the listening socket; ``port`` is the real one from here on.
+
+        Raises OSError when the address cannot be bound (Werkzeug alone would print and exit).
+        """
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        with socket.create_server((self.host, self.port), family=family, backlog=LISTEN_BACKLOG) as listener:
+            self.port = listener.getsockname()[1]
+            # Werkzeug duplicates the descriptor, so this one is closed on leaving the block.
+            self._server = make_server(
+                self.host, self.port, self.app, threaded=True, request_handler=self._handler,
+                fd=listener.fileno(),
+            )
 
     def start(self) -> None:
         """Bind, then serve on a daemon thread; requests are answered once this returns."""

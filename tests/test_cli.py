@@ -1,0 +1,132 @@
+"""`mockmail serve` as its users run it: a real process, a real port, Ctrl-C."""
+
+from __future__ import annotations
+
+import re
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from click.testing import CliRunner
+
+from mockmail.cli import main
+
+ACCOUNTS = "/api/2.0/mail/accounts"
+ALICE = {"Authorization": "864FE52C-1C1C-469F-9308-51DAFEFE7436"}
+URL_LINE = re.compile(r"mockmail serving on (http://127\.0\.0\.1:(\d+))")
+
+Spawn = Callable[..., tuple[subprocess.Popen[str], str]]
+
+
+@pytest.fixture
+def spawn() -> Iterator[Spawn]:
+    """Start `mockmail serve ARGS` and return the process and its URL; never leaves it running."""
+    processes: list[subprocess.Popen[str]] = []
+
+    def start(*args: str) -> tuple[subprocess.Popen[str], str]:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "mockmail", "serve", "--port", "0", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        processes.append(process)
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        match = URL_LINE.fullmatch(first.strip())
+        assert match, f"first line was {first!r}; stderr: {process.stderr.read() if process.poll() is not None else ''}"
+        return process, match.group(1)
+
+    yield start
+    for process in processes:
+        if process.poll() is None:
+            process.kill()
+        process.communicate(timeout=10)
+
+
+def interrupt(process: subprocess.Popen[str], signum: int = signal.SIGINT) -> tuple[int, str, str]:
+    """Signal the process; its exit code and the rest of its output."""
+    process.send_signal(signum)
+    assert process.stdout is not None and process.stderr is not None
+    # Read through the buffered pipes: the first readline() may have buffered the summary.
+    out, err = process.stdout.read(), process.stderr.read()
+    return process.wait(timeout=10), out, err
+
+
+def test_serve_prints_the_url_first_then_a_summary_and_answers(spawn: Spawn):
+    process, url = spawn()
+    assert requests.put(url + ACCOUNTS, json={"email": "bob@example.com"}, headers={"Authorization": "bob-token"}, timeout=5).status_code == 200
+    code, out, err = interrupt(process)
+    assert code == 0
+    assert out.splitlines()[:4] == [
+        "  scenario: (default scenario) (style wire)",
+        "  user alice: token 864FE52C-1C1C-469F-9308-51DAFEFE7436; accounts: alice@example.com, alice@portal.example.com",
+        "  user bob: token bob-token; accounts: bob@example.com",
+        "mockmail stopped",
+    ]
+    assert "Traceback" not in err
+
+
+def test_sigterm_stops_cleanly_too(spawn: Spawn):
+    process, _ = spawn("--quiet")
+    code, _, err = interrupt(process, signal.SIGTERM)
+    assert (code, err) == (0, "")
+
+
+def test_requests_are_logged_without_query_strings(spawn: Spawn):
+    process, url = spawn()
+    requests.put(url + ACCOUNTS + "?password=hunter2&email=alice@example.com", headers=ALICE, timeout=5)
+    _, _, err = interrupt(process)
+    assert re.search(r"PUT /api/2\.0/mail/accounts 200$", err, re.MULTILINE)
+    assert "hunter2" not in err
+
+
+def test_style_flag_overrides_the_scenario(spawn: Spawn):
+    process, url = spawn("--style", "docs", "--quiet")
+    body = requests.get(url + ACCOUNTS, headers=ALICE, timeout=5).json()
+    interrupt(process)
+    assert isinstance(body, list)
+    assert body[0]["Email"] == "alice@example.com"
+
+
+def test_scenario_flag_loads_the_file(spawn: Spawn, write_scenario: Callable[[str], Path]):
+    path = write_scenario("users:\n  - {name: zed, token: zed-token, accounts: [{email: zed@example.com}]}\n")
+    process, url = spawn("--scenario", str(path), "--quiet")
+    response = requests.get(url + ACCOUNTS, headers={"Authorization": "zed-token"}, timeout=5)
+    _, out, _ = interrupt(process)
+    assert response.json()["response"][0]["email"] == "zed@example.com"
+    assert f"scenario: {path} (style wire)" in out
+
+
+def test_a_bad_scenario_is_a_located_message_not_a_traceback(write_scenario: Callable[[str], Path]):
+    path = write_scenario("users:\n  - name: a\n    accounts:\n      - {email: a@b.c, port: imap}\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "mockmail", "serve", "--port", "0", "--scenario", str(path)],
+        capture_output=True, text=True, timeout=30, check=False,
+    )
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr == f"Error: {path}: users[0].accounts[0].port: expected an integer, got 'imap' (line 4)\n"
+
+
+def test_a_port_in_use_is_a_clear_message():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(main, ["serve", "--port", str(port)])
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: cannot listen on 127.0.0.1:{port}: ")
+
+
+def test_help_lists_the_options_with_defaults():
+    result = CliRunner().invoke(main, ["serve", "--help"])
+    assert result.exit_code == 0
+    output = " ".join(result.output.split())
+    for text in ("--host TEXT", "[default: 127.0.0.1]", "--port INTEGER RANGE", "[default: 8025; 0<=x<=65535]", "--scenario FILE", "--style [wire|docs]"):
+        assert text in output
