@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, current_app, request
@@ -31,14 +32,16 @@ TOKEN_LIFETIME = timedelta(days=30)
 api = Blueprint("mockmail_api", __name__)
 
 
-def _routes(path: str, methods: list[str]) -> Any:
-    """Register a view on the bare path and on its ``.json``/``.xml``/``.tml`` twins, as the real server does."""
+View = Callable[..., Response]
 
-    def register(view: Any) -> Any:
-        # No `defaults` on the bare rule: Werkzeug would redirect `.json` to it.
-        options = {"methods": methods, "provide_automatic_options": False}
-        api.add_url_rule(path, view_func=view, **options)
-        api.add_url_rule(f"{path}.<any(json, xml, tml):extension>", view_func=view, **options)
+
+def _routes(path: str, methods: list[str]) -> Callable[[View], View]:
+    """Register a view on the bare path and its ``.json``/``.xml``/``.tml`` twins, as the real server does."""
+
+    def register(view: View) -> View:
+        # The view's default extension, not the rule's `defaults`: Werkzeug would redirect `.json`.
+        for rule in (path, f"{path}.<any(json, xml, tml):extension>"):
+            api.add_url_rule(rule, view_func=view, methods=methods, provide_automatic_options=False)
         return view
 
     return register
@@ -63,7 +66,7 @@ def authentication(extension: str = "json") -> Response:
     user = _state().store.user_for_login(params.get("username", ""), params.get("password", ""))
     if user is None:
         raise ApiError(500, "User authentication failed", HRESULT_SYSTEM)
-    expires = (datetime.now(timezone.utc) + TOKEN_LIFETIME).isoformat(timespec="microseconds")
+    expires = (datetime.now(UTC) + TOKEN_LIFETIME).isoformat(timespec="microseconds")
     return render(envelope({"token": user.token, "expires": expires}, 201), 201)
 
 

@@ -29,7 +29,7 @@ def create_app(scenario: Scenario | str | Path | None = None, style: Style | Non
     app = Flask("mockmail")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.extensions["mockmail"] = MockState(scenario=scenario, style=style or scenario.style)
-    app.wsgi_app = _collapse_leading_slashes(app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = _collapse_leading_slashes(app.wsgi_app)  # type: ignore[method-assign, assignment]
     install_cors(app)
     app.register_blueprint(api)
     app.register_error_handler(ApiError, render_error)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 import re
-import xml.etree.ElementTree as ElementTree
 from collections.abc import Iterable, Mapping
 from typing import Any
+from xml.etree import ElementTree
 
 from mockmail.errors import (
     BAD_EMAIL_MESSAGE,

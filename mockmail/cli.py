@@ -21,10 +21,29 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind; 0.0.0.0 exposes the mock to the network.")
-@click.option("--port", default=8025, show_default=True, type=click.IntRange(0, 65535), help="Port to bind; 0 picks a free one.")
-@click.option("--scenario", type=click.Path(dir_okay=False, path_type=Path), help="Scenario YAML file.  [default: the bundled scenario]")
-@click.option("--style", type=click.Choice(STYLES), help="Response style; overrides the scenario's.  [default: the scenario's, or wire]")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to bind; 0.0.0.0 exposes the mock to the network.",
+)
+@click.option(
+    "--port",
+    default=8025,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port to bind; 0 picks a free one.",
+)
+@click.option(
+    "--scenario",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Scenario YAML file.  [default: the bundled scenario]",
+)
+@click.option(
+    "--style",
+    type=click.Choice(STYLES),
+    help="Response style; overrides the scenario's.  [default: the scenario's, or wire]",
+)
 @click.option("--quiet", is_flag=True, help="Do not log each request.")
 def serve(host: str, port: int, scenario: Path | None, style: Style | None, quiet: bool) -> None:
     """Serve the mock until Ctrl-C."""

@@ -1,4 +1,4 @@
-"""Errors the mocked API answers with: HTTP status, .NET message and hresult, as the real server sends them."""
+"""Errors the mocked API answers with: status, .NET message and hresult, as the real server sends them."""
 
 from __future__ import annotations
 

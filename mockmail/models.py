@@ -136,9 +136,7 @@ class AccountUpdate:
             smtp_auth=self.smtp_auth,
             outcoming_encryption_type=self.outcoming_encryption_type,
             auth_type_smtp=self.auth_type_smtp if self.smtp_auth else SASL_NONE,
-            begin_date=(
-                now - timedelta(days=RESTRICTED_DAYS) if self.restrict else UNRESTRICTED_BEGIN_DATE
-            ),
+            begin_date=(now - timedelta(days=RESTRICTED_DAYS) if self.restrict else UNRESTRICTED_BEGIN_DATE),
             email_in_folder=None,
             quota_error=False,
         )

@@ -188,7 +188,8 @@ _TYPE_NAMES = {
 def _describe(error: jsonschema.ValidationError, lines: _Lines) -> tuple[int, str]:
     """A located sentence for one schema error: ``(line, 'path: problem (line N)')``."""
     path: YamlPath = tuple(error.absolute_path)
-    instance, schema = error.instance, error.schema
+    instance: Any = error.instance
+    schema = error.schema
     assert isinstance(schema, dict)
     line = lines.of_value(path)
     if error.validator == "additionalProperties":
@@ -250,7 +251,9 @@ def _check_references(data: Mapping[str, Any], lines: _Lines) -> Iterator[tuple[
     for u, user in enumerate(data.get("users", [])):
         name = user["name"]
         if name.lower() in names:
-            yield problem(("users", u, "name"), f"duplicate user {name!r} (also users[{names[name.lower()]}])")
+            yield problem(
+                ("users", u, "name"), f"duplicate user {name!r} (also users[{names[name.lower()]}])"
+            )
         names.setdefault(name.lower(), u)
         token = user.get("token")
         if token is not None and tokens.setdefault(token, name) != name:
@@ -259,13 +262,17 @@ def _check_references(data: Mapping[str, Any], lines: _Lines) -> Iterator[tuple[
         for a, account in enumerate(user.get("accounts", [])):
             email = account["email"].lower()
             if email in addresses:
-                yield problem(("users", u, "accounts", a, "email"), f"duplicate account {email!r} for user {name!r}")
+                yield problem(
+                    ("users", u, "accounts", a, "email"), f"duplicate account {email!r} for user {name!r}"
+                )
             addresses.add(email)
             addresses.update(alias.lower() for alias in account.get("aliases", []))
             mailbox_id = account.get("mailbox_id")
             if mailbox_id is not None:
                 if mailbox_id in mailbox_ids:
-                    yield problem(("users", u, "accounts", a, "mailbox_id"), f"duplicate mailbox_id {mailbox_id}")
+                    yield problem(
+                        ("users", u, "accounts", a, "mailbox_id"), f"duplicate mailbox_id {mailbox_id}"
+                    )
                 mailbox_ids.add(mailbox_id)
         default = user.get("default_account")
         if default is not None and default.lower() not in addresses:

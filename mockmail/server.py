@@ -78,7 +78,11 @@ class MockMailServer:
             self.port = listener.getsockname()[1]
             # Werkzeug duplicates the descriptor, so this one is closed on leaving the block.
             self._server = make_server(
-                self.host, self.port, self.app, threaded=True, request_handler=self._handler,
+                self.host,
+                self.port,
+                self.app,
+                threaded=True,
+                request_handler=self._handler,
                 fd=listener.fileno(),
             )
 
@@ -130,4 +134,3 @@ class MockMailServer:
 
     def __repr__(self) -> str:
         return f"<MockMailServer {self.url} scenario={self.scenario.source!r}>"
-

@@ -7,8 +7,7 @@ import base64
 import pytest
 import requests
 
-from conftest import ALICE_TOKEN
-
+ALICE_TOKEN = "864FE52C-1C1C-469F-9308-51DAFEFE7436"
 ACCOUNTS = "/api/2.0/mail/accounts"
 AUTHENTICATION = "/api/2.0/authentication"
 
@@ -46,7 +45,12 @@ def test_each_credential_form_reaches_alices_accounts(url, headers, cookies):
     ],
 )
 def test_bad_credentials_get_the_plain_text_401_with_a_basic_challenge(url, authorization):
-    response = requests.put(url + ACCOUNTS, json={"email": "alice@example.com"}, headers={"Authorization": authorization}, timeout=5)
+    response = requests.put(
+        url + ACCOUNTS,
+        json={"email": "alice@example.com"},
+        headers={"Authorization": authorization},
+        timeout=5,
+    )
     assert response.status_code == 401
     assert response.text == "Unauthorized"
     assert response.headers["Content-Type"].startswith("text/plain")
@@ -60,16 +64,36 @@ def test_no_credentials_get_the_401_without_a_challenge(url):
 
 
 def test_a_401_changes_nothing(server, url, alice):
-    requests.put(url + ACCOUNTS, json={"email": "alice@example.com", "name": "X"}, headers={"Authorization": "no"}, timeout=5)
+    requests.put(
+        url + ACCOUNTS,
+        json={"email": "alice@example.com", "name": "X"},
+        headers={"Authorization": "no"},
+        timeout=5,
+    )
     assert requests.get(url + ACCOUNTS, headers=alice, timeout=5).json()["response"][0]["name"] == "Alice"
 
 
 @pytest.mark.parametrize(
     "send",
     [
-        pytest.param(lambda url: requests.post(url, data={"userName": "alice", "password": "alice-password"}, timeout=5), id="form"),
-        pytest.param(lambda url: requests.post(url, json={"userName": "alice", "password": "alice-password"}, timeout=5), id="json"),
-        pytest.param(lambda url: requests.post(url, data={"username": "Alice", "password": "alice-password"}, timeout=5), id="any-case"),
+        pytest.param(
+            lambda url: requests.post(
+                url, data={"userName": "alice", "password": "alice-password"}, timeout=5
+            ),
+            id="form",
+        ),
+        pytest.param(
+            lambda url: requests.post(
+                url, json={"userName": "alice", "password": "alice-password"}, timeout=5
+            ),
+            id="json",
+        ),
+        pytest.param(
+            lambda url: requests.post(
+                url, data={"username": "Alice", "password": "alice-password"}, timeout=5
+            ),
+            id="any-case",
+        ),
     ],
 )
 def test_logging_in_returns_the_users_token_with_201(url, send):
@@ -88,7 +112,9 @@ def test_a_failed_login_is_a_500(url):
 
 
 def test_the_ruby_clients_flow_logs_in_then_updates_with_the_raw_token(url):
-    token = requests.post(url + AUTHENTICATION, data={"userName": "alice", "password": "alice-password"}, timeout=5).json()["response"]["token"]
+    token = requests.post(
+        url + AUTHENTICATION, data={"userName": "alice", "password": "alice-password"}, timeout=5
+    ).json()["response"]["token"]
     response = requests.put(
         url + ACCOUNTS,
         data="email=alice%40example.com&name=Alice%20L&account=alice%40example.com&server=imap.example.com&port=993",
@@ -101,6 +127,10 @@ def test_the_ruby_clients_flow_logs_in_then_updates_with_the_raw_token(url):
 
 
 def test_another_users_token_cannot_reach_alices_account(url, bob):
-    response = requests.put(url + ACCOUNTS, json={"email": "alice@example.com", "name": "hijack"}, headers=bob, timeout=5)
+    response = requests.put(
+        url + ACCOUNTS, json={"email": "alice@example.com", "name": "hijack"}, headers=bob, timeout=5
+    )
     assert response.status_code == 500
-    assert [item["email"] for item in requests.get(url + ACCOUNTS, headers=bob, timeout=5).json()["response"]] == ["bob@example.com"]
+    assert [
+        item["email"] for item in requests.get(url + ACCOUNTS, headers=bob, timeout=5).json()["response"]
+    ] == ["bob@example.com"]

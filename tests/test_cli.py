@@ -39,7 +39,9 @@ def spawn() -> Iterator[Spawn]:
         assert process.stdout is not None
         first = process.stdout.readline()
         match = URL_LINE.fullmatch(first.strip())
-        assert match, f"first line was {first!r}; stderr: {process.stderr.read() if process.poll() is not None else ''}"
+        assert match, (
+            f"first line was {first!r}; stderr: {process.stderr.read() if process.poll() is not None else ''}"
+        )
         return process, match.group(1)
 
     yield start
@@ -52,7 +54,8 @@ def spawn() -> Iterator[Spawn]:
 def interrupt(process: subprocess.Popen[str], signum: int = signal.SIGINT) -> tuple[int, str, str]:
     """Signal the process; its exit code and the rest of its output."""
     process.send_signal(signum)
-    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout is not None
+    assert process.stderr is not None
     # Read through the buffered pipes: the first readline() may have buffered the summary.
     out, err = process.stdout.read(), process.stderr.read()
     return process.wait(timeout=10), out, err
@@ -60,7 +63,15 @@ def interrupt(process: subprocess.Popen[str], signum: int = signal.SIGINT) -> tu
 
 def test_serve_prints_the_url_first_then_a_summary_and_answers(spawn: Spawn):
     process, url = spawn()
-    assert requests.put(url + ACCOUNTS, json={"email": "bob@example.com"}, headers={"Authorization": "bob-token"}, timeout=5).status_code == 200
+    assert (
+        requests.put(
+            url + ACCOUNTS,
+            json={"email": "bob@example.com"},
+            headers={"Authorization": "bob-token"},
+            timeout=5,
+        ).status_code
+        == 200
+    )
     code, out, err = interrupt(process)
     assert code == 0
     assert out.splitlines()[:4] == [
@@ -107,11 +118,17 @@ def test_a_bad_scenario_is_a_located_message_not_a_traceback(write_scenario: Cal
     path = write_scenario("users:\n  - name: a\n    accounts:\n      - {email: a@b.c, port: imap}\n")
     result = subprocess.run(
         [sys.executable, "-m", "mockmail", "serve", "--port", "0", "--scenario", str(path)],
-        capture_output=True, text=True, timeout=30, check=False,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
     )
     assert result.returncode == 1
     assert result.stdout == ""
-    assert result.stderr == f"Error: {path}: users[0].accounts[0].port: expected an integer, got 'imap' (line 4)\n"
+    assert (
+        result.stderr
+        == f"Error: {path}: users[0].accounts[0].port: expected an integer, got 'imap' (line 4)\n"
+    )
 
 
 def test_a_port_in_use_is_a_clear_message():
@@ -128,5 +145,12 @@ def test_help_lists_the_options_with_defaults():
     result = CliRunner().invoke(main, ["serve", "--help"])
     assert result.exit_code == 0
     output = " ".join(result.output.split())
-    for text in ("--host TEXT", "[default: 127.0.0.1]", "--port INTEGER RANGE", "[default: 8025; 0<=x<=65535]", "--scenario FILE", "--style [wire|docs]"):
+    for text in (
+        "--host TEXT",
+        "[default: 127.0.0.1]",
+        "--port INTEGER RANGE",
+        "[default: 8025; 0<=x<=65535]",
+        "--scenario FILE",
+        "--style [wire|docs]",
+    ):
         assert text in output

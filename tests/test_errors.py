@@ -36,7 +36,11 @@ def error_of(response: requests.Response) -> tuple[int, str, int]:
     ("body", "expected"),
     [
         pytest.param({}, (400, "Value does not fall within the expected range.", -2147024809), id="no-email"),
-        pytest.param({"email": ""}, (400, "Value does not fall within the expected range.", -2147024809), id="empty-email"),
+        pytest.param(
+            {"email": ""},
+            (400, "Value does not fall within the expected range.", -2147024809),
+            id="empty-email",
+        ),
         pytest.param(
             {"email": "foo"},
             (500, "The specified string is not in the form required for an e-mail address.", -2146233033),
@@ -47,9 +51,15 @@ def error_of(response: requests.Response) -> tuple[int, str, int]:
             (500, "The specified string is not in the form required for an e-mail address.", -2146233033),
             id="half-an-email",
         ),
-        pytest.param({"email": "nobody@example.com"}, (500, GENERIC_MESSAGE, -2146233088), id="unknown-account"),
-        pytest.param({"email": "bob@example.com"}, (500, GENERIC_MESSAGE, -2146233088), id="another-users-account"),
-        pytest.param({"email": "alice@portal.example.com"}, (500, GENERIC_MESSAGE, -2146233088), id="builtin-mailbox"),
+        pytest.param(
+            {"email": "nobody@example.com"}, (500, GENERIC_MESSAGE, -2146233088), id="unknown-account"
+        ),
+        pytest.param(
+            {"email": "bob@example.com"}, (500, GENERIC_MESSAGE, -2146233088), id="another-users-account"
+        ),
+        pytest.param(
+            {"email": "alice@portal.example.com"}, (500, GENERIC_MESSAGE, -2146233088), id="builtin-mailbox"
+        ),
         pytest.param(
             {"email": "alice@example.com", "port": "abc"},
             (400, "Input string was not in a correct format.", -2146233033),
@@ -84,7 +94,10 @@ def test_error_table(url, alice, body, expected):
 
 def test_error_status_lines_carry_the_real_reason_phrases(url, alice):
     assert requests.put(url + ACCOUNTS, json={}, headers=alice, timeout=5).reason == "Invalid arguments"
-    assert requests.put(url + ACCOUNTS, json={"email": "x@y.z"}, headers=alice, timeout=5).reason == "Server error"
+    assert (
+        requests.put(url + ACCOUNTS, json={"email": "x@y.z"}, headers=alice, timeout=5).reason
+        == "Server error"
+    )
 
 
 @pytest.mark.parametrize(
@@ -105,32 +118,43 @@ def test_broken_json_is_a_400_with_the_json_net_message(url, alice, body, messag
 
 
 def test_an_empty_json_body_is_the_missing_email_400(url, alice):
-    response = requests.put(url + ACCOUNTS, data="", headers=alice | {"Content-Type": "application/json"}, timeout=5)
+    response = requests.put(
+        url + ACCOUNTS, data="", headers=alice | {"Content-Type": "application/json"}, timeout=5
+    )
     assert error_of(response)[:2] == (400, "Value does not fall within the expected range.")
 
 
 def test_broken_xml_is_a_400(url, alice):
-    response = requests.put(url + ACCOUNTS, data="<request><email>", headers=alice | {"Content-Type": "text/xml"}, timeout=5)
+    response = requests.put(
+        url + ACCOUNTS, data="<request><email>", headers=alice | {"Content-Type": "text/xml"}, timeout=5
+    )
     status, message, _ = error_of(response)
     assert status == 400
     assert message.startswith("Data at the root level is invalid.")
 
 
 def test_a_failed_imap_login_is_the_real_500_and_saves_nothing(url, alice):
-    response = requests.put(url + ACCOUNTS, json=ALICE_LOGIN | {"password": "wrong", "name": "X"}, headers=alice, timeout=5)
+    response = requests.put(
+        url + ACCOUNTS, json=ALICE_LOGIN | {"password": "wrong", "name": "X"}, headers=alice, timeout=5
+    )
     assert error_of(response) == (
         500,
         '<span class="attempt_header">IMAP response:</span><br/>Authentication failed.',
         -2146233088,
     )
-    assert r'IMAP response:<\/span><br\/>' in response.text  # Json.NET escapes `/` on the wire
+    assert r"IMAP response:<\/span><br\/>" in response.text  # Json.NET escapes `/` on the wire
     listed = requests.get(url + ACCOUNTS, headers=alice, timeout=5).json()["response"]
     assert listed[0]["name"] == "Alice"
 
 
 def test_a_failed_smtp_login_has_the_smtp_header(url, alice):
-    response = requests.put(url + ACCOUNTS, json=ALICE_LOGIN | {"smtp_password": "wrong"}, headers=alice, timeout=5)
-    assert error_of(response)[1] == '<span class="attempt_header">SMTP response:</span><br/>Authentication failed.'
+    response = requests.put(
+        url + ACCOUNTS, json=ALICE_LOGIN | {"smtp_password": "wrong"}, headers=alice, timeout=5
+    )
+    assert (
+        error_of(response)[1]
+        == '<span class="attempt_header">SMTP response:</span><br/>Authentication failed.'
+    )
 
 
 def test_both_failures_are_joined_by_crlf(url, alice):
@@ -166,7 +190,12 @@ def test_an_unmocked_path_or_method_says_so(url, alice):
 
 
 def test_an_xml_request_gets_its_error_as_xml(url, alice):
-    response = requests.put(url + ACCOUNTS + ".xml", data="<request><email/></request>", headers=alice | {"Content-Type": "text/xml"}, timeout=5)
+    response = requests.put(
+        url + ACCOUNTS + ".xml",
+        data="<request><email/></request>",
+        headers=alice | {"Content-Type": "text/xml"},
+        timeout=5,
+    )
     assert response.status_code == 400
     assert response.text == (
         "<result><status>1</status><statusCode>400</statusCode><error>"
@@ -177,5 +206,10 @@ def test_an_xml_request_gets_its_error_as_xml(url, alice):
 
 def test_the_server_keeps_serving_after_bad_input(url, alice):
     for body in ("x", "[", "\xff\xfe"):
-        requests.put(url + ACCOUNTS, data=body.encode("latin-1"), headers=alice | {"Content-Type": "application/json"}, timeout=5)
+        requests.put(
+            url + ACCOUNTS,
+            data=body.encode("latin-1"),
+            headers=alice | {"Content-Type": "application/json"},
+            timeout=5,
+        )
     assert requests.get(url + ACCOUNTS, headers=alice, timeout=5).status_code == 200

@@ -8,6 +8,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 import requests
+import yaml
 
 from mockmail import MockMailServer, ScenarioError, load_scenario, parse_scenario
 from mockmail.scenarios import default_scenario, schema
@@ -39,39 +40,66 @@ def test_the_example_means_what_its_comments_say():
     scenario = parse_scenario(EXAMPLE)
     alice, bob = scenario.users
     assert (alice.name, alice.password, alice.token, alice.default_account) == (
-        "alice", "alice-password", "864FE52C-1C1C-469F-9308-51DAFEFE7436", "alice@example.com",
+        "alice",
+        "alice-password",
+        "864FE52C-1C1C-469F-9308-51DAFEFE7436",
+        "alice@example.com",
     )
     assert alice.accounts[0].port == 993
     assert alice.accounts[1].teamlab
     assert (bob.password, bob.accounts[0].enabled) == (None, False)
-    assert [(s.host, s.port) for s in scenario.mail_servers] == [("imap.example.com", 993), ("smtp.example.com", 465)]
+    assert [(s.host, s.port) for s in scenario.mail_servers] == [
+        ("imap.example.com", 993),
+        ("smtp.example.com", 465),
+    ]
 
 
 def test_team_example_lists_its_extras_over_http():
     with MockMailServer(ROOT / "scenarios" / "team.yaml") as server:
         body = requests.get(server.url + ACCOUNTS, headers={"Authorization": "carol-token"}, timeout=5).json()
     mailbox, archive, alias = body["response"]
-    assert (mailbox["mailboxId"], mailbox["signature"]["html"], mailbox["signature"]["isActive"]) == (101, "<p>Carol, Team Lead</p>", True)
+    assert (mailbox["mailboxId"], mailbox["signature"]["html"], mailbox["signature"]["isActive"]) == (
+        101,
+        "<p>Carol, Team Lead</p>",
+        True,
+    )
     assert (mailbox["autoreply"]["turnOn"], mailbox["autoreply"]["subject"]) == (True, "Out of office")
     assert mailbox["dateCreated"] == "2023-05-17T09:30:00"
     assert (archive["enabled"], archive["quotaError"]) == (False, True)
-    assert (alias["email"], alias["isAlias"], alias["mailboxId"], alias["dateCreated"]) == ("support@team.example.com", True, 101, None)
+    assert (alias["email"], alias["isAlias"], alias["mailboxId"], alias["dateCreated"]) == (
+        "support@team.example.com",
+        True,
+        101,
+        None,
+    )
 
 
 def test_team_example_pop3_login_failure_uses_the_servers_own_answer():
     with MockMailServer(ROOT / "scenarios" / "team.yaml") as server:
         response = requests.put(
             server.url + ACCOUNTS,
-            json={"email": "carol.archive@example.net", "account": "carol.archive@example.net", "server": "pop.example.net", "port": 995, "password": "bad"},
+            json={
+                "email": "carol.archive@example.net",
+                "account": "carol.archive@example.net",
+                "server": "pop.example.net",
+                "port": 995,
+                "password": "bad",
+            },
             headers={"Authorization": "carol-token"},
             timeout=5,
         )
-    assert response.json()["error"]["message"] == '<span class="attempt_header">POP3 response:</span><br/>Pop3.ConnectAsync timeout'
+    assert (
+        response.json()["error"]["message"]
+        == '<span class="attempt_header">POP3 response:</span><br/>Pop3.ConnectAsync timeout'
+    )
 
 
 def test_a_bad_value_names_file_path_and_line(write_scenario):
     text = EXAMPLE.replace("port: 993\n", "port: imap\n", 1)
-    assert error_for(write_scenario, text) == "FILE: users[0].accounts[0].port: expected an integer, got 'imap' (line 14)"
+    assert (
+        error_for(write_scenario, text)
+        == "FILE: users[0].accounts[0].port: expected an integer, got 'imap' (line 14)"
+    )
 
 
 @pytest.mark.parametrize(
@@ -82,8 +110,12 @@ def test_a_bad_value_names_file_path_and_line(write_scenario):
             "FILE: users[0].tokne: unknown key 'tokne' (allowed: name, password, token, accounts, default_account) (line 3)",
             id="unknown-key",
         ),
-        pytest.param("users:\n  - token: t\n", "FILE: users[0]: missing key 'name' (line 2)", id="missing-key"),
-        pytest.param("style: xml\n", "FILE: style: expected one of 'wire', 'docs', got 'xml' (line 1)", id="bad-style"),
+        pytest.param(
+            "users:\n  - token: t\n", "FILE: users[0]: missing key 'name' (line 2)", id="missing-key"
+        ),
+        pytest.param(
+            "style: xml\n", "FILE: style: expected one of 'wire', 'docs', got 'xml' (line 1)", id="bad-style"
+        ),
         pytest.param("version: 2\n", "FILE: version: expected one of 1, got 2 (line 1)", id="bad-version"),
         pytest.param(
             "users:\n  - name: a\n    accounts:\n      - email: not-an-email\n",
@@ -100,7 +132,9 @@ def test_a_bad_value_names_file_path_and_line(write_scenario):
             "FILE: mail_servers[0].port: expected at most 65535, got 70000 (line 2)",
             id="port-out-of-range",
         ),
-        pytest.param("users: {}\n", "FILE: users: expected a list, got a mapping (line 1)", id="users-not-a-list"),
+        pytest.param(
+            "users: {}\n", "FILE: users: expected a list, got a mapping (line 1)", id="users-not-a-list"
+        ),
         pytest.param("- a\n", "FILE: expected a mapping, got a list (line 1)", id="top-level-list"),
         pytest.param(
             "users:\n  - name: a\n    name: b\n",
@@ -132,7 +166,11 @@ def test_a_bad_value_names_file_path_and_line(write_scenario):
             "FILE: mail_servers[0].logins['u@x']: expected a string, got 5 (line 2)",
             id="non-identifier-key",
         ),
-        pytest.param("users:\n  - name: [a\n", "FILE: invalid YAML: expected ',' or ']', but got '<stream end>' (line 3, column 1)", id="yaml-syntax"),
+        pytest.param(
+            "users:\n  - name: [a\n",
+            "FILE: invalid YAML: expected ',' or ']', but got '<stream end>' (line 3, column 1)",
+            id="yaml-syntax",
+        ),
     ],
 )
 def test_bad_scenarios_are_refused_with_a_located_message(write_scenario, text, message):
@@ -165,7 +203,10 @@ def test_yaml_merge_keys_work_and_are_located(write_scenario):
         "      - {<<: *imap, email: d@b.c}\n"
     )
     scenario = load_scenario(write_scenario(text))
-    assert [(a.email, a.server, a.port) for a in scenario.users[0].accounts] == [("a@b.c", "imap.b.c", 993), ("d@b.c", "imap.b.c", 993)]
+    assert [(a.email, a.server, a.port) for a in scenario.users[0].accounts] == [
+        ("a@b.c", "imap.b.c", 993),
+        ("d@b.c", "imap.b.c", 993),
+    ]
 
 
 def test_tokens_are_derived_from_the_name_when_omitted():
@@ -179,6 +220,4 @@ def test_the_published_schema_is_valid_and_is_the_one_enforced():
     jsonschema.Draft202012Validator.check_schema(published)
     assert schema() == published
     for path in (ROOT / "scenarios").glob("*.yaml"):
-        import yaml
-
         jsonschema.validate(yaml.safe_load(path.read_text(encoding="utf-8")), published)

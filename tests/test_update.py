@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+from datetime import datetime, timedelta
 
 import requests
 
@@ -90,7 +91,9 @@ def test_the_web_clients_form_request_gets_the_same_body(server: MockMailServer)
 
 
 def test_query_string_request_gets_the_same_body(url, alice):
-    response = requests.put(url + ACCOUNTS, params=ALICE_SETTINGS | {"smtp_auth": "true"}, headers=alice, timeout=5)
+    response = requests.put(
+        url + ACCOUNTS, params=ALICE_SETTINGS | {"smtp_auth": "true"}, headers=alice, timeout=5
+    )
     assert response.status_code == 200
     assert response.text == EXPECTED_BODY
 
@@ -154,15 +157,15 @@ def test_smtp_auth_off_forces_the_smtp_auth_type_to_none(server: MockMailServer,
 
 
 def test_restrict_sets_the_import_start_to_30_days_ago(server: MockMailServer, url, alice):
-    from datetime import datetime, timedelta
-
     requests.put(url + ACCOUNTS, json=ALICE_SETTINGS | {"restrict": True}, headers=alice, timeout=5)
     begin = stored(server, alice).begin_date
     assert abs(begin - (datetime.now() - timedelta(days=30))) < timedelta(minutes=1)
 
 
 def test_enabled_and_imap_are_kept(url, bob):
-    response = requests.put(url + ACCOUNTS, json={"email": "bob@example.com", "name": "B"}, headers=bob, timeout=5)
+    response = requests.put(
+        url + ACCOUNTS, json={"email": "bob@example.com", "name": "B"}, headers=bob, timeout=5
+    )
     assert response.json()["response"]["enabled"] is False
     assert listed(url, bob, "bob@example.com")["enabled"] is False
 
@@ -179,11 +182,22 @@ def test_names_match_case_insensitively_and_the_query_wins(url, alice):
 
 
 def test_values_may_arrive_as_strings_and_enums_by_name(server: MockMailServer, url, alice):
-    settings = {key: str(value).lower() if isinstance(value, bool) else str(value) for key, value in ALICE_SETTINGS.items()}
-    settings |= {"incoming_encryption_type": "SSL", "auth_type_smtp": "cRaMmD5", "outcoming_encryption_type": "StartTLS"}
+    settings = {
+        key: str(value).lower() if isinstance(value, bool) else str(value)
+        for key, value in ALICE_SETTINGS.items()
+    }
+    settings |= {
+        "incoming_encryption_type": "SSL",
+        "auth_type_smtp": "cRaMmD5",
+        "outcoming_encryption_type": "StartTLS",
+    }
     assert requests.put(url + ACCOUNTS, json=settings, headers=alice, timeout=5).status_code == 200
     account = stored(server, alice)
-    assert (account.incoming_encryption_type, account.outcoming_encryption_type, account.auth_type_smtp) == (1, 2, 4)
+    assert (account.incoming_encryption_type, account.outcoming_encryption_type, account.auth_type_smtp) == (
+        1,
+        2,
+        4,
+    )
 
 
 def test_empty_numbers_and_booleans_become_zero_and_false(url, alice):
@@ -194,7 +208,12 @@ def test_empty_numbers_and_booleans_become_zero_and_false(url, alice):
 
 def test_a_doubled_leading_slash_is_served(server: MockMailServer, alice):
     connection = http.client.HTTPConnection(server.host, server.port, timeout=5)
-    connection.request("PUT", "//api/2.0/mail/accounts", body=json.dumps(ALICE_SETTINGS), headers=alice | {"Content-Type": "application/json"})
+    connection.request(
+        "PUT",
+        "//api/2.0/mail/accounts",
+        body=json.dumps(ALICE_SETTINGS),
+        headers=alice | {"Content-Type": "application/json"},
+    )
     response = connection.getresponse()
     assert response.status == 200
     assert response.read().decode() == EXPECTED_BODY
