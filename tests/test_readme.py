@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import subprocess
 import sys
@@ -27,7 +28,7 @@ def blocks(language: str) -> list[str]:
 def examples() -> list[tuple[str, str]]:
     """Each curl command with the output block that follows it."""
     pairs = []
-    for (lang, command), (_, output) in zip(BLOCKS, BLOCKS[1:], strict=False):
+    for (lang, command), (_, output) in itertools.pairwise(BLOCKS):
         if lang == "sh" and command.startswith("curl "):
             pairs.append((command, output))
     return pairs
