@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app, g, request
 
 from mockmail.auth import AUTH_COOKIE, identify
 from mockmail.binding import collect, json_params, parse_update, xml_params
@@ -50,20 +50,21 @@ def _routes(path: str, methods: list[str]) -> Callable[[View], View]:
 @_routes(ACCOUNTS, ["GET", "PUT"])
 def accounts(extension: str = "json") -> Response:
     """``GET`` lists the user's accounts; ``PUT`` updates one, found by its email."""
-    state = _state()
-    user = _authenticated(state)
+    mock = mock_state()
+    user = _authenticated(mock)
     if request.method == "GET":
-        return _success(state, listed_accounts(user, state.store.accounts(user)), 200)
-    change = parse_update(_params())
-    account = state.store.update(user, change, datetime.now())
-    return _success(state, updated_account(account, change.email, user.default_account), 200)
+        return _success(mock, listed_accounts(user, mock.store.accounts(user)), 200)
+    change = parse_update(request_params())
+    g.mockmail_email = change.address
+    account = mock.store.update(user, change, datetime.now())
+    return _success(mock, updated_account(account, change.email, user.default_account), 200)
 
 
 @_routes(AUTHENTICATION, ["POST"])
 def authentication(extension: str = "json") -> Response:
     """Log in with ``userName`` and ``password``; the answer carries the user's token (201)."""
-    params = _params()
-    user = _state().store.user_for_login(params.get("username", ""), params.get("password", ""))
+    params = request_params()
+    user = mock_state().store.user_for_login(params.get("username", ""), params.get("password", ""))
     if user is None:
         raise ApiError(500, "User authentication failed", HRESULT_SYSTEM)
     expires = (datetime.now(UTC) + TOKEN_LIFETIME).isoformat(timespec="microseconds")
@@ -94,23 +95,30 @@ def unauthorized() -> Response:
     return response
 
 
-def _success(state: MockState, data: Any, status: int) -> Response:
-    return render(docs_style(data) if state.style == "docs" else envelope(data, status), status)
+def _success(mock: MockState, data: Any, status: int) -> Response:
+    return render(docs_style(data) if mock.style == "docs" else envelope(data, status), status)
 
 
-def _state() -> MockState:
-    state: MockState = current_app.extensions["mockmail"]
-    return state
+def mock_state() -> MockState:
+    """The current app's mock state."""
+    mock: MockState = current_app.extensions["mockmail"]
+    return mock
 
 
-def _authenticated(state: MockState) -> User:
-    user = identify(state.store, request.headers.get("Authorization"), request.cookies.get(AUTH_COOKIE))
+def request_user(mock: MockState) -> User | None:
+    """The user whose credentials the request carries."""
+    return identify(mock.store, request.headers.get("Authorization"), request.cookies.get(AUTH_COOKIE))
+
+
+def _authenticated(mock: MockState) -> User:
+    user = request_user(mock)
     if user is None:
         raise Unauthorized()
+    g.mockmail_user = user.name
     return user
 
 
-def _params() -> dict[str, str]:
+def request_params() -> dict[str, str]:
     """Query string first, then the body: JSON, XML, or else a form (C4)."""
     query = request.args.items(multi=True)
     mimetype = request.mimetype

@@ -11,8 +11,10 @@ from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
 from mockmail.api import api, render_error, unauthorized
+from mockmail.control import control
 from mockmail.cors import install_cors
 from mockmail.errors import HRESULT_EXCEPTION, ApiError, Unauthorized
+from mockmail.injection import install_faults
 from mockmail.scenarios import Scenario, Style, resolve_scenario
 from mockmail.state import MockState
 
@@ -30,8 +32,10 @@ def create_app(scenario: Scenario | str | Path | None = None, style: Style | Non
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.extensions["mockmail"] = MockState(scenario=scenario, style=style or scenario.style)
     app.wsgi_app = _collapse_leading_slashes(app.wsgi_app)  # type: ignore[method-assign, assignment]
-    install_cors(app)
+    install_cors(app)  # before the faults: a preflight never gets one
+    install_faults(app)
     app.register_blueprint(api)
+    app.register_blueprint(control)
     app.register_error_handler(ApiError, render_error)
     app.register_error_handler(Unauthorized, lambda _: unauthorized())
     app.register_error_handler(HTTPException, _http_error)

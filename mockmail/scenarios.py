@@ -16,6 +16,7 @@ from typing import Any, Literal
 import jsonschema
 import yaml
 
+from mockmail.faults import Fault, build_fault
 from mockmail.models import (
     ENCRYPTION_TYPES,
     RESTRICTED_DAYS,
@@ -47,6 +48,8 @@ class Scenario:
     users: tuple[User, ...] = ()
     mail_servers: tuple[MailServer, ...] = ()
     style: Style = "wire"
+    faults: tuple[Fault, ...] = ()
+    seed: int = 0
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -100,6 +103,19 @@ def schema() -> dict[str, Any]:
 @cache
 def _validator() -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(schema())
+
+
+@cache
+def _fault_validator() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator({"$defs": schema()["$defs"], "$ref": "#/$defs/fault"})
+
+
+def parse_fault(data: Any, default_name: str) -> Fault:
+    """A fault sent as JSON to the control endpoint; ScenarioError names every problem."""
+    problems = [_describe(error, None)[1] for error in _fault_validator().iter_errors(data)]
+    if problems:
+        raise ScenarioError("; ".join(sorted(problems)))
+    return build_fault(data, default_name)
 
 
 # --- reading YAML with the line of every key and value ---------------------------------------
@@ -185,18 +201,26 @@ _TYPE_NAMES = {
 }
 
 
-def _describe(error: jsonschema.ValidationError, lines: _Lines) -> tuple[int, str]:
-    """A located sentence for one schema error: ``(line, 'path: problem (line N)')``."""
+def _describe(error: jsonschema.ValidationError, lines: _Lines | None) -> tuple[int, str]:
+    """A located sentence for one schema error: ``(line, 'path: problem (line N)')``.
+
+    Without ``lines`` (JSON over HTTP) the sentence has no line.
+    """
+    if error.validator == "anyOf" and isinstance(error.instance, dict | list):
+        # A mapping or list that fits no branch: its own problem says more than "expected ...".
+        deeper = [sub for sub in error.context or () if sub.validator not in ("type", "enum")]
+        if deeper:
+            return _describe(deeper[0], lines)
     path: YamlPath = tuple(error.absolute_path)
     instance: Any = error.instance
     schema = error.schema
     assert isinstance(schema, dict)
-    line = lines.of_value(path)
+    line = lines.of_value(path) if lines else 0
     if error.validator == "additionalProperties":
         allowed = list(schema.get("properties", {}))
         unknown = next(key for key in instance if key not in allowed)
         path = (*path, unknown)
-        line = lines.of_key(path)
+        line = lines.of_key(path) if lines else 0
         problem = f"unknown key {unknown!r} (allowed: {', '.join(allowed)})"
     elif error.validator == "required":
         missing = next(key for key in schema["required"] if key not in instance)
@@ -209,7 +233,7 @@ def _describe(error: jsonschema.ValidationError, lines: _Lines) -> tuple[int, st
     else:
         problem = f"expected {_expected(schema)}, got {_show(instance)}"
     location = f"{format_path(path)}: " if path else ""
-    return line, f"{location}{problem} (line {line})"
+    return line, f"{location}{problem} (line {line})" if lines else f"{location}{problem}"
 
 
 def _expected(schema: Mapping[str, Any]) -> str:
@@ -277,6 +301,12 @@ def _check_references(data: Mapping[str, Any], lines: _Lines) -> Iterator[tuple[
         default = user.get("default_account")
         if default is not None and default.lower() not in addresses:
             yield problem(("users", u, "default_account"), f"{default!r} is not one of {name!r}'s accounts")
+    fault_names: set[str] = set()
+    for f, fault in enumerate(data.get("faults", [])):
+        name = fault.get("name", f"fault-{f + 1}")
+        if name in fault_names:
+            yield problem(("faults", f, "name"), f"duplicate fault name {name!r}")
+        fault_names.add(name)
     servers: set[tuple[str, int]] = set()
     for s, server in enumerate(data.get("mail_servers", [])):
         key = (server["host"].lower(), server["port"])
@@ -319,7 +349,17 @@ def _build(data: Mapping[str, Any], source: str) -> Scenario:
         )
         for server in data.get("mail_servers", [])
     )
-    return Scenario(source=source, users=users, mail_servers=servers, style=data.get("style", "wire"))
+    faults = tuple(
+        build_fault(spec, f"fault-{position}") for position, spec in enumerate(data.get("faults", []), 1)
+    )
+    return Scenario(
+        source=source,
+        users=users,
+        mail_servers=servers,
+        style=data.get("style", "wire"),
+        faults=faults,
+        seed=data.get("seed", 0),
+    )
 
 
 def token_for(name: str) -> str:

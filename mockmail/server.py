@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import logging
 import socket
+import struct
 import threading
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import BaseWSGIServer, ThreadedWSGIServer, WSGIRequestHandler
 
 from mockmail.app import create_app
+from mockmail.faults import ConnectionFault
 from mockmail.scenarios import Scenario, Style, resolve_scenario
 from mockmail.state import MockState
 
@@ -23,17 +26,38 @@ LISTEN_BACKLOG = 128
 
 
 class _QuietHandler(WSGIRequestHandler):
-    """Logs nothing per request: the fixture's and the benchmark's handler."""
+    """Logs nothing per request, and drops the connection when a fault says so."""
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass
 
+    def connection_dropped(self, error: BaseException, environ: Any = None) -> None:
+        if not isinstance(error, ConnectionFault):
+            return
+        self.close_connection = True
+        if error.kind == "reset":
+            # Linger 0: closing the socket sends RST instead of FIN (see _Server.shutdown_request).
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _ABORT)
 
-class _PathLogHandler(WSGIRequestHandler):
+
+class _PathLogHandler(_QuietHandler):
     """Logs method, path and status, never the query string, which may carry a password."""
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         log.info("%s %s %s", self.command, urlsplit(self.path).path, code)
+
+
+_ABORT = struct.pack("ii", 1, 0)
+
+
+class _Server(ThreadedWSGIServer):
+    """Werkzeug's threaded server, able to reset a connection for the `reset` fault."""
+
+    def shutdown_request(self, request: Any) -> None:
+        if request.getsockopt(socket.SOL_SOCKET, socket.SO_LINGER, len(_ABORT)) == _ABORT:
+            self.close_request(request)  # no shutdown(SHUT_WR): that would send FIN first
+        else:
+            super().shutdown_request(request)
 
 
 class MockMailServer:
@@ -77,14 +101,7 @@ class MockMailServer:
         with socket.create_server((self.host, self.port), family=family, backlog=LISTEN_BACKLOG) as listener:
             self.port = listener.getsockname()[1]
             # Werkzeug duplicates the descriptor, so this one is closed on leaving the block.
-            self._server = make_server(
-                self.host,
-                self.port,
-                self.app,
-                threaded=True,
-                request_handler=self._handler,
-                fd=listener.fileno(),
-            )
+            self._server = _Server(self.host, self.port, self.app, self._handler, fd=listener.fileno())
 
     def start(self) -> None:
         """Bind, then serve on a daemon thread; requests are answered once this returns."""
@@ -114,11 +131,13 @@ class MockMailServer:
         server.server_close()
 
     def reset(self, scenario: Scenario | str | Path | None = None) -> None:
-        """Back to this server's scenario (or to ``scenario``, which then becomes its scenario)."""
+        """Back to this server's scenario (or to ``scenario``, which then becomes its scenario).
+
+        Accounts, tokens, faults and the journal all start again.
+        """
         if scenario is not None:
             self.scenario = resolve_scenario(scenario)
-        self.state.scenario = self.scenario
-        self.state.store.reset(self.scenario)
+        self.state.reset(self.scenario)
 
     def __enter__(self) -> MockMailServer:
         self.start()

@@ -1,10 +1,14 @@
-"""What one mock server holds: its store and how it renders answers."""
+"""What one mock server holds: its accounts, faults, journal, and how it renders answers."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-from mockmail.scenarios import Scenario, Style
+from mockmail.faults import Fault, FaultPlan
+from mockmail.journal import Journal
+from mockmail.scenarios import Scenario, Style, parse_fault
 from mockmail.store import AccountStore
 
 
@@ -15,7 +19,25 @@ class MockState:
     scenario: Scenario
     style: Style
     store: AccountStore = field(init=False)
+    faults: FaultPlan = field(init=False)
+    journal: Journal = field(default_factory=Journal)
     errors: list[BaseException] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.store = AccountStore(self.scenario)
+        self.faults = FaultPlan(self.scenario.faults, self.scenario.seed)
+
+    def add_fault(self, spec: Mapping[str, Any]) -> Fault:
+        """Validate a fault (ScenarioError names the problem) and add it; the plan is unchanged if bad."""
+        fault = parse_fault(spec, self.faults.next_name())
+        self.faults.add(fault)
+        return fault
+
+    def reset(self, scenario: Scenario | None = None) -> None:
+        """Back to ``scenario`` (by default the current one): accounts, tokens, faults, journal."""
+        if scenario is not None:
+            self.scenario = scenario
+        self.store.reset(self.scenario)
+        self.faults = FaultPlan(self.scenario.faults, self.scenario.seed)
+        self.journal.clear()
+        self.errors.clear()

@@ -28,12 +28,22 @@ class AccountStore:
             self.scenario = scenario
             self._users = users
             self._tokens = {user.token: user for user in scenario.users}
+            self._revoked: set[str] = set()
             self._accounts = accounts
             self._login_test = LoginTest(scenario.mail_servers)
 
     def user_for_token(self, token: str) -> User | None:
-        """The user a token belongs to."""
-        return self._tokens.get(token)
+        """The user a token belongs to, unless it has been revoked."""
+        return None if token in self._revoked else self._tokens.get(token)
+
+    def revoke_token(self, name: str) -> bool:
+        """Make the user's token answer 401 until the next reset; False if there is no such user."""
+        user = self._users.get(name.lower())
+        if user is None:
+            return False
+        with self._lock:
+            self._revoked.add(user.token)
+        return True
 
     def user_for_login(self, name: str, password: str) -> User | None:
         """The user whose name (any case) and password match; users without a password never do."""

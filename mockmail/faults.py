@@ -1,0 +1,278 @@
+"""Faults: which requests they apply to, when they fire, and what they answer instead."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from http.client import responses as _PHRASES
+from typing import Any
+
+from mockmail.errors import (
+    GENERIC_MESSAGE,
+    HRESULT_EXCEPTION,
+    HRESULT_HTTP,
+)
+
+# What a fault of each kind answers unless its own status, message or headers say otherwise.
+LOGIN_FAILED_MESSAGE = '<span class="attempt_header">IMAP response:</span><br/>Authentication failed.'
+KIND_DEFAULTS: dict[str, tuple[int, str, int, dict[str, str]]] = {
+    "unauthorized": (401, "Unauthorized", HRESULT_EXCEPTION, {}),
+    "expire_token": (401, "Unauthorized", HRESULT_EXCEPTION, {}),
+    "server_error": (500, GENERIC_MESSAGE, HRESULT_EXCEPTION, {}),
+    "payment_required": (402, "PaymentRequired", HRESULT_HTTP, {}),
+    "forbidden": (403, "Forbidden", HRESULT_HTTP, {}),
+    "unavailable": (503, "Service Unavailable", HRESULT_HTTP, {"Retry-After": "30"}),
+    "login_failed": (500, LOGIN_FAILED_MESSAGE, HRESULT_EXCEPTION, {}),
+    "malformed_json": (200, "", HRESULT_EXCEPTION, {}),
+}
+CONNECTION_KINDS = ("reset", "empty", "truncated")
+KINDS = (*KIND_DEFAULTS, *CONNECTION_KINDS)
+
+
+class ConnectionFault(ConnectionError):
+    """Raised while an answer is sent, so the server drops the connection as the fault says."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(f"mockmail fault: {kind}")
+        self.kind = kind
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What a fault does when it fires: wait, then answer (or only wait, when ``kind`` is None)."""
+
+    kind: str | None = None  # one of KINDS; "status" for a plain status; None: latency only
+    status: int = 0
+    message: str = ""
+    hresult: int = HRESULT_EXCEPTION
+    headers: Mapping[str, str] = field(default_factory=dict)
+    delay_ms: float = 0
+    jitter_ms: float = 0
+
+    @property
+    def latency_only(self) -> bool:
+        return self.kind is None
+
+
+@dataclass(frozen=True, slots=True)
+class Fault:
+    """A fault as written in a scenario or sent to the control endpoint, after validation."""
+
+    name: str
+    answer: Answer
+    method: str | None = None
+    path: str | None = None
+    email: str | None = None
+    user: str | None = None
+    after: int = 0
+    every: int = 1
+    times: int | None = None
+    probability: float | None = None
+    after_seconds: float = 0
+    spec: Mapping[str, Any] = field(default_factory=dict)  # as given, for listing
+
+
+def build_fault(spec: Mapping[str, Any], default_name: str) -> Fault:
+    """A fault from its validated YAML or JSON form."""
+    match = spec.get("match", {})
+    return Fault(
+        name=spec.get("name", default_name),
+        answer=build_answer(spec["respond"]),
+        method=match["method"].upper() if "method" in match else None,
+        path=normalize_path(match["path"]) if "path" in match else None,
+        email=match["email"].lower() if "email" in match else None,
+        user=match["user"].lower() if "user" in match else None,
+        after=spec.get("after", 0),
+        every=spec.get("every", 1),
+        times=spec.get("times"),
+        probability=spec.get("probability"),
+        after_seconds=spec.get("after_seconds", 0),
+        spec=dict(spec),
+    )
+
+
+def build_answer(respond: str | Mapping[str, Any]) -> Answer:
+    """``respond``: a kind's name, or a mapping of kind, status, message, headers and latency."""
+    options: Mapping[str, Any] = {"kind": respond} if isinstance(respond, str) else respond
+    status: int | None = options.get("status")
+    kind: str | None = options.get("kind")
+    if kind is None and status is not None:
+        kind = "unauthorized" if status == 401 else "status"
+    default_status, message, hresult, headers = KIND_DEFAULTS.get(kind or "", (0, "", HRESULT_EXCEPTION, {}))
+    if kind == "status" and status is not None:
+        message = GENERIC_MESSAGE if status == 500 else _PHRASES.get(status, "Error")
+    return Answer(
+        kind=kind,
+        status=status or default_status,
+        message=options.get("message", message),
+        hresult=options.get("hresult", hresult),
+        headers={**headers, **options.get("headers", {})},
+        delay_ms=options.get("delay_ms", 0),
+        jitter_ms=options.get("jitter_ms", 0),
+    )
+
+
+def normalize_path(path: str) -> str:
+    """A path as faults compare it: no query string, doubled slash or ``.json``/``.xml``/``.tml``."""
+    path = "/" + path.split("?", 1)[0].lstrip("/")
+    for suffix in (".json", ".xml", ".tml"):
+        if path.endswith(suffix):
+            return path[: -len(suffix)]
+    return path
+
+
+@dataclass(slots=True)
+class RequestFacts:
+    """What faults match on; the user and the email are only worked out if a fault asks."""
+
+    method: str
+    path: str  # normalized
+    find_user: Callable[[], str | None]
+    find_email: Callable[[], str | None]
+    _user: str | None = None
+    _email: str | None = None
+    _looked_up: set[str] = field(default_factory=set)
+
+    def user(self) -> str | None:
+        if "user" not in self._looked_up:
+            self._looked_up.add("user")
+            found = self.find_user()
+            self._user = found.lower() if found else None
+        return self._user
+
+    def email(self) -> str | None:
+        if "email" not in self._looked_up:
+            self._looked_up.add("email")
+            found = self.find_email()
+            self._email = found.lower() if found else None
+        return self._email
+
+
+@dataclass(slots=True)
+class Decision:
+    """The faults that fired for one request: total latency, and the one that answers, if any."""
+
+    delay_s: float = 0.0
+    answer: Answer | None = None
+    fault: str | None = None  # the answering fault's name
+    delayed_by: list[str] = field(default_factory=list)
+
+
+class _Running:
+    """A fault with its counters and its own random stream."""
+
+    __slots__ = ("fault", "fired", "matched", "rng")
+
+    def __init__(self, fault: Fault, seed: int, position: int) -> None:
+        self.fault = fault
+        self.matched = 0
+        self.fired = 0
+        # Each fault has its own stream, so adding a fault never changes another's sequence.
+        self.rng = random.Random(f"{seed}:{position}")
+
+    def matches(self, facts: RequestFacts) -> bool:
+        fault = self.fault
+        return (
+            (fault.method is None or fault.method == facts.method)
+            and (fault.path is None or fault.path == facts.path)
+            and (fault.user is None or fault.user == facts.user())
+            and (fault.email is None or fault.email == facts.email())
+        )
+
+    def due(self, elapsed: float) -> bool:
+        """Counts this match and says whether the fault fires on it."""
+        fault = self.fault
+        self.matched += 1
+        if elapsed < fault.after_seconds or self.matched <= fault.after:
+            return False
+        if (self.matched - fault.after) % fault.every:
+            return False
+        if fault.times is not None and self.fired >= fault.times:
+            return False
+        return fault.probability is None or self.rng.random() < fault.probability
+
+
+@dataclass(frozen=True, slots=True)
+class FaultStatus:
+    """A fault as listed: its spec and how often it matched and fired."""
+
+    name: str
+    spec: Mapping[str, Any]
+    matched: int
+    fired: int
+
+
+class FaultPlan:
+    """The faults of a running server, in order; thread-safe."""
+
+    def __init__(self, faults: Iterable[Fault] = (), seed: int = 0) -> None:
+        self._lock = threading.Lock()
+        self._seed = seed
+        self._running: list[_Running] = []
+        self._positions = 0
+        self._started = time.monotonic()
+        for fault in faults:
+            self.add(fault)
+
+    def __bool__(self) -> bool:
+        return bool(self._running)
+
+    def next_name(self) -> str:
+        return f"fault-{self._positions + 1}"
+
+    def add(self, fault: Fault) -> None:
+        """Append a fault; one of the same name is replaced in place, its counters new."""
+        with self._lock:
+            self._positions += 1
+            fresh = _Running(fault, self._seed, self._positions)
+            for index, running in enumerate(self._running):
+                if running.fault.name == fault.name:
+                    self._running[index] = fresh
+                    return
+            self._running.append(fresh)
+
+    def remove(self, name: str) -> bool:
+        """Delete the fault called ``name``; False if there is none."""
+        with self._lock:
+            kept = [running for running in self._running if running.fault.name != name]
+            removed = len(kept) != len(self._running)
+            self._running = kept
+            return removed
+
+    def clear(self) -> None:
+        with self._lock:
+            self._running = []
+
+    def status(self) -> list[FaultStatus]:
+        with self._lock:
+            return [
+                FaultStatus(running.fault.name, running.fault.spec, running.matched, running.fired)
+                for running in self._running
+            ]
+
+    def decide(self, facts: RequestFacts) -> Decision:
+        """Count the request against every fault it matches and pick what happens to it."""
+        decision = Decision()
+        with self._lock:
+            elapsed = time.monotonic() - self._started
+            for running in self._running:
+                if not running.matches(facts) or not running.due(elapsed):
+                    continue
+                if decision.answer is not None:
+                    continue  # counted, but an earlier fault already answers
+                running.fired += 1
+                answer = running.fault.answer
+                decision.delay_s += _latency(answer, running.rng)
+                if answer.latency_only:
+                    decision.delayed_by.append(running.fault.name)
+                else:
+                    decision.answer, decision.fault = answer, running.fault.name
+        return decision
+
+
+def _latency(answer: Answer, rng: random.Random) -> float:
+    jitter = rng.uniform(0, answer.jitter_ms) if answer.jitter_ms else 0.0
+    return (answer.delay_ms + jitter) / 1000
