@@ -6,6 +6,7 @@ import logging
 import socket
 import struct
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -15,7 +16,8 @@ from flask import Flask
 from werkzeug.serving import BaseWSGIServer, ThreadedWSGIServer, WSGIRequestHandler
 
 from mockmail.app import create_app
-from mockmail.faults import ConnectionFault
+from mockmail.faults import ConnectionFault, FaultStatus
+from mockmail.journal import JournalEntry
 from mockmail.scenarios import Scenario, Style, resolve_scenario
 from mockmail.state import MockState
 
@@ -138,6 +140,32 @@ class MockMailServer:
         if scenario is not None:
             self.scenario = resolve_scenario(scenario)
         self.state.reset(self.scenario)
+
+    def add_fault(self, spec: Mapping[str, Any]) -> FaultStatus:
+        """Add a fault (the scenario's shape); ScenarioError names a bad one, which changes nothing."""
+        name = self.state.add_fault(spec).name
+        return next(status for status in self.faults() if status.name == name)
+
+    def faults(self) -> list[FaultStatus]:
+        """The faults in order, with how often each matched and fired."""
+        return self.state.faults.status()
+
+    def remove_fault(self, name: str) -> None:
+        """Delete a fault; KeyError if there is none of that name."""
+        if not self.state.faults.remove(name):
+            raise KeyError(name)
+
+    def clear_faults(self) -> None:
+        self.state.faults.clear()
+
+    def revoke_token(self, user: str) -> None:
+        """The user's token answers 401 until the next reset; KeyError for an unknown user."""
+        if not self.state.store.revoke_token(user):
+            raise KeyError(user)
+
+    def journal(self) -> list[JournalEntry]:
+        """The requests to the mocked API since the last reset, oldest first (the last 1,000)."""
+        return self.state.journal.entries()
 
     def __enter__(self) -> MockMailServer:
         self.start()

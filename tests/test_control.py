@@ -1,0 +1,207 @@
+"""Control endpoints: faults added, listed and cleared over HTTP while the server runs; reset; journal."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import requests
+
+from mockmail import MockMailServer, ScenarioError
+from mockmail.journal import Journal, JournalEntry
+
+ACCOUNTS = "/api/2.0/mail/accounts"
+FAULTS = "/_mockmail/faults"
+
+
+def test_add_list_delete_a_fault(url, alice):
+    added = requests.post(
+        url + FAULTS,
+        json={"name": "next-save", "match": {"method": "PUT"}, "times": 1, "respond": "unauthorized"},
+        timeout=5,
+    )
+    assert added.status_code == 201
+    assert added.json()["fault"] == {
+        "name": "next-save",
+        "matched": 0,
+        "fired": 0,
+        "spec": {"name": "next-save", "match": {"method": "PUT"}, "times": 1, "respond": "unauthorized"},
+    }
+    assert (
+        requests.put(
+            url + ACCOUNTS,
+            json={"email": "bob@example.com"},
+            headers={"Authorization": "bob-token"},
+            timeout=5,
+        ).status_code
+        == 401
+    )
+    assert (
+        requests.put(
+            url + ACCOUNTS,
+            json={"email": "bob@example.com"},
+            headers={"Authorization": "bob-token"},
+            timeout=5,
+        ).status_code
+        == 200
+    )
+    listed = requests.get(url + FAULTS, timeout=5).json()["faults"]
+    assert [(f["name"], f["matched"], f["fired"]) for f in listed] == [("next-save", 2, 1)]
+    assert requests.delete(url + FAULTS + "/next-save", timeout=5).status_code == 204
+    assert requests.get(url + FAULTS, timeout=5).json() == {"faults": []}
+
+
+def test_unnamed_faults_are_numbered(url):
+    first = requests.post(url + FAULTS, json={"respond": "reset"}, timeout=5).json()["fault"]["name"]
+    second = requests.post(url + FAULTS, json={"respond": "reset"}, timeout=5).json()["fault"]["name"]
+    assert (first, second) == ("fault-1", "fault-2")
+
+
+def test_a_fault_of_the_same_name_is_replaced_in_place(url):
+    requests.post(url + FAULTS, json={"name": "a", "respond": "reset"}, timeout=5)
+    requests.post(url + FAULTS, json={"name": "b", "respond": "reset"}, timeout=5)
+    requests.post(url + FAULTS, json={"name": "a", "respond": "forbidden"}, timeout=5)
+    assert [
+        (f["name"], f["spec"]["respond"]) for f in requests.get(url + FAULTS, timeout=5).json()["faults"]
+    ] == [("a", "forbidden"), ("b", "reset")]
+
+
+@pytest.mark.parametrize(
+    ("fault", "error"),
+    [
+        (
+            {"respond": "explode"},
+            "respond: expected one of 'unauthorized', 'expire_token', 'server_error', 'payment_required', 'forbidden', 'unavailable', 'login_failed', 'reset', 'empty', 'truncated', 'malformed_json' or a mapping, got 'explode'",
+        ),
+        ({"respond": "reset", "times": -1}, "times: expected at least 0, got -1"),
+        ({"respond": "reset", "probability": 1.5}, "probability: expected at most 1, got 1.5"),
+        (
+            {"respond": "reset", "match": {"verb": "PUT"}},
+            "match.verb: unknown key 'verb' (allowed: method, path, email, user)",
+        ),
+        ({"match": {"method": "PUT"}}, "missing key 'respond'"),
+        ([], "expected a mapping, got a list"),
+    ],
+)
+def test_bad_faults_are_refused_naming_the_field_and_the_old_faults_stay(url, alice, fault, error):
+    requests.post(url + FAULTS, json={"name": "keep", "respond": "forbidden"}, timeout=5)
+    response = requests.post(url + FAULTS, json=fault, timeout=5)
+    assert (response.status_code, response.json()) == (400, {"error": error})
+    assert [f["name"] for f in requests.get(url + FAULTS, timeout=5).json()["faults"]] == ["keep"]
+    assert requests.get(url + ACCOUNTS, headers=alice, timeout=5).status_code == 403
+
+
+def test_a_body_that_is_not_json_is_refused(url):
+    response = requests.post(url + FAULTS, data="respond=reset", timeout=5)
+    assert response.status_code == 400
+    assert "expected a JSON fault" in response.json()["error"]
+
+
+def test_deleting_an_unknown_fault_is_a_404(url):
+    response = requests.delete(url + FAULTS + "/nope", timeout=5)
+    assert (response.status_code, response.json()) == (404, {"error": "no fault named 'nope'"})
+
+
+def test_delete_all_faults(url, alice):
+    for _ in range(3):
+        requests.post(url + FAULTS, json={"respond": "forbidden"}, timeout=5)
+    assert requests.delete(url + FAULTS, timeout=5).status_code == 204
+    assert requests.get(url + ACCOUNTS, headers=alice, timeout=5).status_code == 200
+
+
+def test_reset_restores_accounts_tokens_and_faults(url, alice):
+    requests.put(
+        url + ACCOUNTS,
+        json={"email": "bob@example.com", "name": "Changed"},
+        headers={"Authorization": "bob-token"},
+        timeout=5,
+    )
+    requests.post(url + FAULTS, json={"respond": "forbidden", "match": {"user": "bob"}}, timeout=5)
+    requests.post(url + "/_mockmail/users/alice/revoke-token", timeout=5)
+    assert requests.get(url + ACCOUNTS, headers=alice, timeout=5).status_code == 401
+    assert requests.post(url + "/_mockmail/reset", timeout=5).status_code == 204
+    assert requests.get(url + ACCOUNTS, headers=alice, timeout=5).status_code == 200
+    bobs = requests.get(url + ACCOUNTS, headers={"Authorization": "bob-token"}, timeout=5)
+    assert bobs.json()["response"][0]["name"] == ""
+    assert requests.get(url + FAULTS, timeout=5).json() == {"faults": []}
+
+
+def test_revoking_an_unknown_users_token_is_a_404(url):
+    assert requests.post(url + "/_mockmail/users/nobody/revoke-token", timeout=5).status_code == 404
+
+
+def test_the_journal_lists_requests_with_user_status_fault_and_timing(url, alice):
+    requests.post(
+        url + FAULTS, json={"name": "deny-bob", "match": {"user": "bob"}, "respond": "forbidden"}, timeout=5
+    )
+    requests.put(
+        url + ACCOUNTS + "?password=secret",
+        json={"email": "Alice@Example.com", "name": "A"},
+        headers=alice,
+        timeout=5,
+    )
+    requests.get(url + ACCOUNTS, headers={"Authorization": "bob-token"}, timeout=5)
+    requests.get(url + ACCOUNTS, timeout=5)
+    entries = requests.get(url + "/_mockmail/journal", timeout=5).json()["requests"]
+    assert [(e["method"], e["path"], e["user"], e["email"], e["status"], e["fault"]) for e in entries] == [
+        ("PUT", ACCOUNTS, "alice", "alice@example.com", 200, None),
+        ("GET", ACCOUNTS, "bob", None, 403, "deny-bob"),
+        ("GET", ACCOUNTS, None, None, 401, None),
+    ]
+    assert all(e["duration_ms"] >= 0 and e["time"] > 0 for e in entries)
+    assert requests.delete(url + "/_mockmail/journal", timeout=5).status_code == 204
+    assert requests.get(url + "/_mockmail/journal", timeout=5).json() == {"requests": []}
+
+
+def test_the_journal_keeps_only_the_last_entries():
+    journal = Journal(limit=3)
+    for i in range(5):
+        journal.add(JournalEntry(float(i), "GET", ACCOUNTS, None, None, 200, None, 0.1))
+    assert [entry.time for entry in journal.entries()] == [2.0, 3.0, 4.0]
+
+
+def test_faults_change_while_requests_are_in_flight(url, alice):
+    stop = threading.Event()
+    seen: set[int] = set()
+    errors: list[BaseException] = []
+
+    def hammer() -> None:
+        with requests.Session() as session:
+            while not stop.is_set():
+                try:
+                    seen.add(session.get(url + ACCOUNTS, headers=alice, timeout=5).status_code)
+                except BaseException as error:
+                    errors.append(error)
+
+    threads = [threading.Thread(target=hammer) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    try:
+        for _ in range(20):
+            requests.post(url + FAULTS, json={"name": "flip", "respond": "forbidden"}, timeout=5)
+            requests.delete(url + FAULTS + "/flip", timeout=5)
+            requests.post(url + FAULTS, json={"name": "flip", "respond": "unavailable"}, timeout=5)
+            requests.delete(url + FAULTS, timeout=5)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=10)
+    assert errors == []
+    assert seen <= {200, 403, 503}
+    assert 200 in seen
+
+
+def test_the_python_api_matches_the_http_one(server: MockMailServer, alice):
+    status = server.add_fault({"name": "py", "respond": "forbidden"})
+    assert (status.name, status.matched, status.fired) == ("py", 0, 0)
+    assert requests.get(server.url + ACCOUNTS, headers=alice, timeout=5).status_code == 403
+    assert [(f.name, f.matched, f.fired) for f in server.faults()] == [("py", 1, 1)]
+    with pytest.raises(ScenarioError, match="probability: expected at most 1, got 2"):
+        server.add_fault({"respond": "reset", "probability": 2})
+    server.remove_fault("py")
+    with pytest.raises(KeyError):
+        server.remove_fault("py")
+    server.add_fault({"respond": "forbidden"})
+    server.clear_faults()
+    assert server.faults() == []
+    assert [(e.method, e.status, e.fault) for e in server.journal()] == [("GET", 403, "py")]
