@@ -119,14 +119,19 @@ def _authenticated(mock: MockState) -> User:
 
 
 def request_params() -> dict[str, str]:
-    """Query string first, then the body: JSON, XML, or else a form (C4)."""
-    query = request.args.items(multi=True)
-    mimetype = request.mimetype
-    if mimetype == "application/json":
-        return collect(query, json_params(request.get_data()))
-    if mimetype in ("text/xml", "application/xml"):
-        return collect(query, xml_params(request.get_data()))
-    return collect(query, request.form.items(multi=True))
+    """Query string first, then the body: JSON, XML, or else a form (C4). Parsed once a request."""
+    params: dict[str, str] | None = g.get("mockmail_params")
+    if params is None:
+        query = request.args.items(multi=True)
+        mimetype = request.mimetype
+        if mimetype == "application/json":
+            params = collect(query, json_params(request.get_data()))
+        elif mimetype in ("text/xml", "application/xml"):
+            params = collect(query, xml_params(request.get_data()))
+        else:
+            params = collect(query, request.form.items(multi=True))
+        g.mockmail_params = params
+    return params
 
 
 def _hostname(host: str) -> str:

@@ -11,7 +11,7 @@ from mockmail.api import mock_state, render_error, request_params, request_user,
 from mockmail.binding import parse_address
 from mockmail.errors import ApiError
 from mockmail.faults import Answer, ConnectionFault, RequestFacts, normalize_path
-from mockmail.journal import JournalEntry
+from mockmail.journal import JournalEntry, masked
 from mockmail.wire import JSON_TYPE
 
 API_PREFIX = "/api/"
@@ -40,8 +40,9 @@ def _inject() -> Response | None:
         return None
     g.mockmail_fault = decision.fault
     g.mockmail_user = facts.user()
-    g.mockmail_email = facts.email()
-    request.get_data()  # read the body, so a kept-alive connection stays in step
+    g.mockmail_email = facts.email()  # parses the parameters, for the journal
+    request.get_data()  # any body left unread, so a kept-alive connection stays in step
+
     if decision.answer.kind == "expire_token" and g.mockmail_user:
         mock.store.revoke_token(g.mockmail_user)
     return _answer(decision.answer)
@@ -100,6 +101,7 @@ def _journal(response: Response) -> Response:
                 status=None if g.get("mockmail_dropped") else response.status_code,
                 fault=g.get("mockmail_fault"),
                 duration_ms=round((time.perf_counter() - started) * 1000, 3),
+                fields=masked(g.get("mockmail_params") or {}),
             )
         )
     return response

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 JOURNAL_LIMIT = 1000
+SECRET_FIELDS = frozenset({"password", "smtp_password"})
+MASK = "***"
+
+
+def masked(params: Mapping[str, str]) -> dict[str, str]:
+    """Parameters fit for the journal: passwords are never kept, only whether one was sent."""
+    return {name: MASK if name in SECRET_FIELDS and value else value for name, value in params.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,9 +30,12 @@ class JournalEntry:
     status: int | None  # None: a connection fault answered nothing
     fault: str | None  # the fault that answered, if any
     duration_ms: float
+    fields: Mapping[str, str] = field(default_factory=dict)  # the bound parameters, secrets masked
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        entry = asdict(self)
+        entry["fields"] = dict(self.fields)
+        return entry
 
 
 class Journal:
