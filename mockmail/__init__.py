@@ -2,8 +2,40 @@
 
 from __future__ import annotations
 
-from mockmail.app import create_app
-from mockmail.scenarios import Scenario, ScenarioError, load_scenario, parse_scenario
-from mockmail.server import MockMailServer
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["MockMailServer", "Scenario", "ScenarioError", "create_app", "load_scenario", "parse_scenario"]
+if TYPE_CHECKING:
+    from mockmail.app import create_app
+    from mockmail.scenarios import Scenario, ScenarioError, load_scenario, parse_scenario
+    from mockmail.server import MockMailServer
+    from mockmail.testing import MockMail
+
+__all__ = [
+    "MockMail",
+    "MockMailServer",
+    "Scenario",
+    "ScenarioError",
+    "create_app",
+    "load_scenario",
+    "parse_scenario",
+]
+
+# Imported on first use, so that loading the pytest plugin (which imports this package) does
+# not import Flask for a test suite that never uses the fixture.
+_HOMES = {
+    "create_app": "mockmail.app",
+    "MockMail": "mockmail.testing",
+    "MockMailServer": "mockmail.server",
+    "Scenario": "mockmail.scenarios",
+    "ScenarioError": "mockmail.scenarios",
+    "load_scenario": "mockmail.scenarios",
+    "parse_scenario": "mockmail.scenarios",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module 'mockmail' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(_HOMES[name]), name)

@@ -75,6 +75,7 @@ class MockMailServer:
         log_requests: bool = False,
     ) -> None:
         self.scenario = resolve_scenario(scenario)
+        self.style = style  # overrides the scenario's, across resets
         self.app: Flask = create_app(self.scenario, style=style)
         self.host = host
         self.port = port
@@ -132,14 +133,16 @@ class MockMailServer:
             self._thread = None
         server.server_close()
 
-    def reset(self, scenario: Scenario | str | Path | None = None) -> None:
+    def reset(self, scenario: Scenario | str | Path | None = None, *, style: Style | None = None) -> None:
         """Back to this server's scenario (or to ``scenario``, which then becomes its scenario).
 
-        Accounts, tokens, faults and the journal all start again.
+        Accounts, tokens, faults and the journal all start again. ``style`` overrides the
+        scenario's style until the next reset.
         """
         if scenario is not None:
             self.scenario = resolve_scenario(scenario)
         self.state.reset(self.scenario)
+        self.state.style = style or self.style or self.scenario.style
 
     def add_fault(self, spec: Mapping[str, Any]) -> FaultStatus:
         """Add a fault (the scenario's shape); ScenarioError names a bad one, which changes nothing."""

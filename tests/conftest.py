@@ -66,3 +66,6 @@ def write_scenario(tmp_path: Path) -> Callable[[str], Path]:
         return path
 
     return write
+
+
+pytest_plugins = ["pytester"]

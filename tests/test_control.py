@@ -209,8 +209,18 @@ def test_the_python_api_matches_the_http_one(server: MockMailServer, alice):
 
 def test_the_journal_keeps_the_fields_sent_but_never_a_password(server: MockMailServer, alice):
     server.add_fault({"match": {"email": "bob@example.com"}, "respond": "forbidden"})
-    requests.put(server.url + ACCOUNTS, data={"email": "alice@example.com", "password": "hunter2", "smtp_password": ""}, headers=alice, timeout=5)
-    requests.put(server.url + ACCOUNTS, json={"email": "bob@example.com", "smtp_password": "s3cret"}, headers=alice, timeout=5)
+    requests.put(
+        server.url + ACCOUNTS,
+        data={"email": "alice@example.com", "password": "hunter2", "smtp_password": ""},
+        headers=alice,
+        timeout=5,
+    )
+    requests.put(
+        server.url + ACCOUNTS,
+        json={"email": "bob@example.com", "smtp_password": "s3cret"},
+        headers=alice,
+        timeout=5,
+    )
     first, second = server.journal()
     assert first.fields == {"email": "alice@example.com", "password": "***", "smtp_password": ""}
     assert second.fields == {"email": "bob@example.com", "smtp_password": "***"}
