@@ -30,6 +30,7 @@ def create_app(scenario: Scenario | str | Path | None = None, style: Style | Non
     scenario = resolve_scenario(scenario)
     app = Flask("mockmail")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # control answers keep their reading order
     app.extensions["mockmail"] = MockState(scenario=scenario, style=style or scenario.style)
     app.wsgi_app = _collapse_leading_slashes(app.wsgi_app)  # type: ignore[method-assign, assignment]
     install_cors(app)  # before the faults: a preflight never gets one

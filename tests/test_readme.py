@@ -43,33 +43,51 @@ def test_the_quick_start_is_two_commands_and_ci_runs_the_test_one():
     assert serve in ci
 
 
-@pytest.mark.parametrize(("command", "expected"), examples(), ids=["put", "unauthorized", "login-test"])
-def test_curl_examples_print_what_the_readme_shows(command, expected):
-    with MockMailServer() as server:
-        result = subprocess.run(
-            ["bash", "-c", command.replace(README_URL, server.url)],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=True,
-        )
-    assert VOLATILE_HEADERS.sub("", result.stdout.replace("\r\n", "\n")).strip() == expected.strip()
+def test_curl_examples_in_order_print_what_the_readme_shows():
+    pairs = examples()
+    assert len(pairs) >= 5
+    with MockMailServer() as server:  # one server: later examples see what earlier ones did
+        for command, expected in pairs:
+            result = subprocess.run(
+                ["bash", "-c", command.replace(README_URL, server.url)],
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=True,
+            )
+            assert VOLATILE_HEADERS.sub("", result.stdout.replace("\r\n", "\n")).strip() == expected.strip()
 
 
-def test_python_example_runs(monkeypatch):
-    (code,) = blocks("python")
+def test_python_examples_without_pytest_run(monkeypatch):
+    scripts = [code for code in blocks("python") if "def test_" not in code]
+    assert scripts
     monkeypatch.chdir(ROOT)
-    exec(compile(code, "README.md", "exec"), {})
+    for code in scripts:
+        exec(compile(code, "README.md", "exec"), {})
 
 
-def test_yaml_example_is_the_bundled_default_scenario():
-    (text,) = blocks("yaml")
-    assert parse_scenario(text).users == default_scenario().users
+def test_fixture_examples_pass_in_a_users_project(pytester: pytest.Pytester):
+    examples = [code for code in blocks("python") if "def test_" in code]
+    assert len(examples) >= 2
+    for number, code in enumerate(examples):
+        pytester.makepyfile(**{f"test_readme_{number}": code})
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=len(examples))
+
+
+def scenario_example() -> str:
+    """The README's full scenario example (the other YAML blocks are excerpts)."""
+    return next(text for text in blocks("yaml") if text.startswith("version: 1"))
+
+
+def test_yaml_examples_are_scenarios_and_the_full_one_is_the_bundled_default():
+    assert parse_scenario(scenario_example()).users == default_scenario().users
+    for text in blocks("yaml"):
+        parse_scenario(text)
 
 
 def test_the_located_error_shown_is_the_one_given(tmp_path, monkeypatch):
     (shown,) = [text for text in blocks("text") if text.startswith("Error:")]
-    (example,) = blocks("yaml")
+    example = scenario_example()
     monkeypatch.chdir(tmp_path)
     Path("scenarios").mkdir()
     Path("scenarios/mine.yaml").write_text(
