@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -11,6 +12,7 @@ from flask import Blueprint, Response, current_app, g, request
 from mockmail.auth import AUTH_COOKIE, identify
 from mockmail.binding import collect, json_params, parse_update, xml_params
 from mockmail.errors import HRESULT_SYSTEM, ApiError, Unauthorized, reason_phrase
+from mockmail.journal import Exchange
 from mockmail.models import User
 from mockmail.state import MockState
 from mockmail.wire import (
@@ -50,14 +52,14 @@ def _routes(path: str, methods: list[str]) -> Callable[[View], View]:
 @_routes(ACCOUNTS, ["GET", "PUT"])
 def accounts(extension: str = "json") -> Response:
     """``GET`` lists the user's accounts; ``PUT`` updates one, found by its email."""
-    mock = mock_state()
-    user = _authenticated(mock)
+    mock, record = mock_state(), exchange()
+    user = _authenticated(mock, record)
     if request.method == "GET":
-        return _success(mock, listed_accounts(user, mock.store.accounts(user)), 200)
-    change = parse_update(request_params())
-    g.mockmail_email = change.address
+        return _success(mock, listed_accounts(user, mock.store.accounts(user)), extension)
+    change = parse_update(request_params(record))
+    record.email = change.address
     account = mock.store.update(user, change, datetime.now())
-    return _success(mock, updated_account(account, change.email, user.default_account), 200)
+    return _success(mock, updated_account(account, change.email, user.default_account), extension)
 
 
 @_routes(AUTHENTICATION, ["POST"])
@@ -68,12 +70,13 @@ def authentication(extension: str = "json") -> Response:
     if user is None:
         raise ApiError(500, "User authentication failed", HRESULT_SYSTEM)
     expires = (datetime.now(UTC) + TOKEN_LIFETIME).isoformat(timespec="microseconds")
-    return render(envelope({"token": user.token, "expires": expires}, 201), 201)
+    return render(envelope({"token": user.token, "expires": expires}, 201), 201, extension)
 
 
-def render(body: Any, status: int) -> Response:
+def render(body: Any, status: int, extension: str | None = None) -> Response:
     """JSON, or XML for a ``.xml``/``.tml`` path unless the request itself is JSON (C1)."""
-    extension = (request.view_args or {}).get("extension")
+    if extension is None:
+        extension = (request.view_args or {}).get("extension")
     if extension in ("xml", "tml") and request.mimetype != "application/json":
         text, content_type = render_xml(body), XML_TYPE
     else:
@@ -95,8 +98,8 @@ def unauthorized() -> Response:
     return response
 
 
-def _success(mock: MockState, data: Any, status: int) -> Response:
-    return render(docs_style(data) if mock.style == "docs" else envelope(data, status), status)
+def _success(mock: MockState, data: Any, extension: str) -> Response:
+    return render(docs_style(data) if mock.style == "docs" else envelope(data), 200, extension)
 
 
 def mock_state() -> MockState:
@@ -107,22 +110,26 @@ def mock_state() -> MockState:
 
 def request_user(mock: MockState) -> User | None:
     """The user whose credentials the request carries."""
-    return identify(mock.store, request.headers.get("Authorization"), request.cookies.get(AUTH_COOKIE))
+    environ = request.environ
+    cookie = request.cookies.get(AUTH_COOKIE) if "HTTP_COOKIE" in environ else None
+    return identify(mock.store, environ.get("HTTP_AUTHORIZATION"), cookie)
 
 
-def _authenticated(mock: MockState) -> User:
+def _authenticated(mock: MockState, record: Exchange) -> User:
     user = request_user(mock)
     if user is None:
         raise Unauthorized()
-    g.mockmail_user = user.name
+    record.user = user.name
     return user
 
 
-def request_params() -> dict[str, str]:
+def request_params(record: Exchange | None = None) -> dict[str, str]:
     """Query string first, then the body: JSON, XML, or else a form (C4). Parsed once a request."""
-    params: dict[str, str] | None = g.get("mockmail_params")
+    record = record or exchange()
+    params = record.params
     if params is None:
-        query = request.args.items(multi=True)
+        # Straight from the environ where werkzeug's parsed views would cost more than the mock.
+        query = request.args.items(multi=True) if request.environ.get("QUERY_STRING") else ()
         mimetype = request.mimetype
         if mimetype == "application/json":
             params = collect(query, json_params(request.get_data()))
@@ -130,8 +137,16 @@ def request_params() -> dict[str, str]:
             params = collect(query, xml_params(request.get_data()))
         else:
             params = collect(query, request.form.items(multi=True))
-        g.mockmail_params = params
+        record.params = params
     return params
+
+
+def exchange() -> Exchange:
+    """The journal's record of this request (set up before the view runs)."""
+    record: Exchange | None = g.get("mockmail")
+    if record is None:
+        record = g.mockmail = Exchange(started=time.perf_counter())
+    return record
 
 
 def _hostname(host: str) -> str:

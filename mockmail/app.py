@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from mockmail.api import api, render_error, unauthorized
 from mockmail.control import control
-from mockmail.cors import install_cors
+from mockmail.cors import Cors, WsgiApp
 from mockmail.errors import HRESULT_EXCEPTION, ApiError, Unauthorized
 from mockmail.injection import install_faults
 from mockmail.scenarios import Scenario, Style, resolve_scenario
@@ -32,8 +32,8 @@ def create_app(scenario: Scenario | str | Path | None = None, style: Style | Non
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.json.sort_keys = False  # type: ignore[attr-defined]  # control answers keep their reading order
     app.extensions["mockmail"] = MockState(scenario=scenario, style=style or scenario.style)
-    app.wsgi_app = _collapse_leading_slashes(app.wsgi_app)  # type: ignore[method-assign, assignment]
-    install_cors(app)  # before the faults: a preflight never gets one
+    # CORS outermost: a preflight is answered before anything else, and never gets a fault.
+    app.wsgi_app = Cors(_collapse_leading_slashes(app.wsgi_app))  # type: ignore[method-assign]
     install_faults(app)
     app.register_blueprint(api)
     app.register_blueprint(control)
@@ -56,9 +56,6 @@ def _internal_error(error: Exception) -> Response:
     current_app.extensions["mockmail"].errors.append(error)
     log.exception("mockmail failed on %s %s", request.method, request.path)
     return render_error(ApiError(500, f"mockmail internal error: {error!r}", HRESULT_EXCEPTION))
-
-
-WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 def _collapse_leading_slashes(wsgi_app: WsgiApp) -> WsgiApp:

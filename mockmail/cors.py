@@ -1,8 +1,15 @@
-"""CORS, so a page served from another origin (a front-end dev server) can call the mock."""
+"""CORS, so a page served from another origin (a front-end dev server) can call the mock.
+
+WSGI middleware rather than Flask hooks: it reads two environ keys per request and answers
+preflights before Flask builds a request at all.
+"""
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from collections.abc import Callable, Iterable
+from typing import Any
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 # The real server's preflight answer (reference C2); requested headers are allowed on top,
 # so a page that sends X-Requested-With, as jQuery does, is not refused by the mock.
@@ -12,33 +19,45 @@ MAX_AGE = "1728000"
 EXPOSE_HEADERS = "WWW-Authenticate, Retry-After"
 
 
-def install_cors(app: Flask) -> None:
-    """Answer preflights and let every answer to a request with an ``Origin`` be read by it."""
-    app.before_request(_preflight)
-    app.after_request(_allow_origin)
+class Cors:
+    """Answer preflights; let every answer to a request with an ``Origin`` be read by that origin."""
+
+    def __init__(self, app: WsgiApp) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        origin = environ.get("HTTP_ORIGIN")
+        if environ.get("REQUEST_METHOD") == "OPTIONS":
+            start_response("200 OK", [*_preflight(environ), *_allow(origin), ("Content-Length", "0")])
+            return [b""]
+        if not origin:
+            return self.app(environ, start_response)
+
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            return start_response(status, [*headers, *_allow(origin)], exc_info)
+
+        return self.app(environ, start)
 
 
-def _preflight() -> Response | None:
-    if request.method != "OPTIONS":
-        return None
-    response = Response(status=200)
-    requested = request.headers.get("Access-Control-Request-Headers", "")
-    response.headers["Access-Control-Allow-Methods"] = ALLOW_METHODS
-    response.headers["Access-Control-Allow-Headers"] = (
-        f"{ALLOW_HEADERS}, {requested}" if requested else ALLOW_HEADERS
-    )
-    response.headers["Access-Control-Max-Age"] = MAX_AGE
-    if request.headers.get("Access-Control-Request-Private-Network") == "true":
-        response.headers["Access-Control-Allow-Private-Network"] = "true"
-    return response
+def _preflight(environ: dict[str, Any]) -> list[tuple[str, str]]:
+    requested = environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS", "")
+    headers = [
+        ("Access-Control-Allow-Methods", ALLOW_METHODS),
+        ("Access-Control-Allow-Headers", f"{ALLOW_HEADERS}, {requested}" if requested else ALLOW_HEADERS),
+        ("Access-Control-Max-Age", MAX_AGE),
+    ]
+    if environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK") == "true":
+        headers.append(("Access-Control-Allow-Private-Network", "true"))
+    return headers
 
 
-def _allow_origin(response: Response) -> Response:
-    origin = request.headers.get("Origin")
-    if origin:
-        # Echoing the origin, not "*", is what lets the browser send the cookie or Authorization.
-        response.headers["Access-Control-Allow-Origin"] = origin
-        response.headers["Access-Control-Allow-Credentials"] = "true"
-        response.headers["Access-Control-Expose-Headers"] = EXPOSE_HEADERS
-        response.vary.add("Origin")
-    return response
+def _allow(origin: str | None) -> list[tuple[str, str]]:
+    if not origin:
+        return []
+    # Echoing the origin, not "*", is what lets the browser send the cookie or Authorization.
+    return [
+        ("Access-Control-Allow-Origin", origin),
+        ("Access-Control-Allow-Credentials", "true"),
+        ("Access-Control-Expose-Headers", EXPOSE_HEADERS),
+        ("Vary", "Origin"),
+    ]

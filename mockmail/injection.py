@@ -10,8 +10,8 @@ from flask import Flask, Response, g, request
 from mockmail.api import mock_state, render_error, request_params, request_user, unauthorized
 from mockmail.binding import parse_address
 from mockmail.errors import ApiError
-from mockmail.faults import Answer, ConnectionFault, RequestFacts, normalize_path
-from mockmail.journal import JournalEntry, masked
+from mockmail.faults import CONNECTION_KINDS, Answer, ConnectionFault, RequestFacts, normalize_path
+from mockmail.journal import Exchange
 from mockmail.wire import JSON_TYPE
 
 API_PREFIX = "/api/"
@@ -26,9 +26,9 @@ def install_faults(app: Flask) -> None:
 
 
 def _inject() -> Response | None:
-    if not request.path.startswith(API_PREFIX) or request.method == "OPTIONS":
+    if not request.path.startswith(API_PREFIX):
         return None
-    g.mockmail_started = time.perf_counter()
+    exchange = g.mockmail = Exchange(started=time.perf_counter())
     mock = mock_state()
     if not mock.faults:
         return None
@@ -38,23 +38,22 @@ def _inject() -> Response | None:
         time.sleep(decision.delay_s)
     if decision.answer is None:
         return None
-    g.mockmail_fault = decision.fault
-    g.mockmail_user = facts.user()
-    g.mockmail_email = facts.email()  # parses the parameters, for the journal
+    exchange.fault = decision.fault
+    exchange.user = facts.user()
+    exchange.email = facts.email()  # parses the parameters, for the journal
     request.get_data()  # any body left unread, so a kept-alive connection stays in step
-
-    if decision.answer.kind == "expire_token" and g.mockmail_user:
-        mock.store.revoke_token(g.mockmail_user)
+    if decision.answer.kind == "expire_token" and exchange.user:
+        mock.store.revoke_token(exchange.user)
+    if decision.answer.kind in CONNECTION_KINDS:
+        exchange.dropped = True
     return _answer(decision.answer)
 
 
 def _answer(answer: Answer) -> Response:
     """The response a fault gives instead of the normal one."""
     if answer.kind in ("reset", "empty"):
-        g.mockmail_dropped = True
         response = Response(_drop(answer.kind, b""), status=200, content_type=JSON_TYPE)
     elif answer.kind == "truncated":
-        g.mockmail_dropped = True
         half = TRUNCATED_BODY[: len(TRUNCATED_BODY) // 2]
         response = Response(_drop("truncated", half), content_type=JSON_TYPE)
         response.headers["Content-Length"] = str(len(TRUNCATED_BODY))
@@ -89,19 +88,7 @@ def _email() -> str | None:
 
 
 def _journal(response: Response) -> Response:
-    started = g.get("mockmail_started")
-    if started is not None:
-        mock_state().journal.add(
-            JournalEntry(
-                time=time.time(),
-                method=request.method,
-                path=request.path,
-                user=g.get("mockmail_user"),
-                email=g.get("mockmail_email"),
-                status=None if g.get("mockmail_dropped") else response.status_code,
-                fault=g.get("mockmail_fault"),
-                duration_ms=round((time.perf_counter() - started) * 1000, 3),
-                fields=masked(g.get("mockmail_params") or {}),
-            )
-        )
+    exchange: Exchange | None = g.get("mockmail")
+    if exchange is not None:
+        mock_state().journal.add(request.method, request.path, response.status_code, exchange)
     return response

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -38,21 +39,50 @@ class JournalEntry:
         return entry
 
 
+@dataclass(slots=True)
+class Exchange:
+    """What the journal will say of the request being handled, filled in as it is handled."""
+
+    started: float  # time.perf_counter()
+    user: str | None = None
+    email: str | None = None
+    fault: str | None = None
+    dropped: bool = False
+    params: dict[str, str] | None = None  # as bound, cached for the request
+
+
 class Journal:
     """The last ``limit`` requests, so a server left running for days stays small."""
 
     def __init__(self, limit: int = JOURNAL_LIMIT) -> None:
-        self._entries: deque[JournalEntry] = deque(maxlen=limit)
+        # Raw records: entries are built when read, which keeps the request path cheap.
+        self._records: deque[tuple[float, str, str, int, Exchange, float]] = deque(maxlen=limit)
         self._lock = threading.Lock()
 
-    def add(self, entry: JournalEntry) -> None:
+    def add(self, method: str, path: str, status: int, exchange: Exchange) -> None:
+        """Record a finished request."""
+        record = (time.time(), method, path, status, exchange, time.perf_counter())
         with self._lock:
-            self._entries.append(entry)
+            self._records.append(record)
 
     def entries(self) -> list[JournalEntry]:
         with self._lock:
-            return list(self._entries)
+            records = list(self._records)
+        return [
+            JournalEntry(
+                time=at,
+                method=method,
+                path=path,
+                user=exchange.user,
+                email=exchange.email,
+                status=None if exchange.dropped else status,
+                fault=exchange.fault,
+                duration_ms=round((finished - exchange.started) * 1000, 3),
+                fields=masked(exchange.params or {}),
+            )
+            for at, method, path, status, exchange, finished in records
+        ]
 
     def clear(self) -> None:
         with self._lock:
-            self._entries.clear()
+            self._records.clear()

@@ -78,7 +78,7 @@ class MockMail:
         """A ``requests`` session that calls the mock in-process: same answers, no socket."""
         from mockmail.inprocess import requests_session
 
-        return requests_session(self.server.app, self.url)
+        return requests_session(self.server.app)
 
     def httpx_client(self) -> httpx.Client:
         """An ``httpx.Client`` that calls the mock in-process (needs httpx installed)."""
