@@ -10,11 +10,12 @@ from typing import Any
 from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
-from mockmail.api import api, render_error, unauthorized
+from mockmail.api import api
 from mockmail.control import control
 from mockmail.cors import Cors, WsgiApp
 from mockmail.errors import HRESULT_EXCEPTION, ApiError, Unauthorized
-from mockmail.injection import install_faults
+from mockmail.journal import JournalMiddleware
+from mockmail.responses import render_error, unauthorized
 from mockmail.scenarios import Scenario, Style, resolve_scenario
 from mockmail.state import MockState
 
@@ -31,10 +32,12 @@ def create_app(scenario: Scenario | str | Path | None = None, style: Style | Non
     app = Flask("mockmail")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.json.sort_keys = False  # type: ignore[attr-defined]  # control answers keep their reading order
-    app.extensions["mockmail"] = MockState(scenario=scenario, style=style or scenario.style)
-    # CORS outermost: a preflight is answered before anything else, and never gets a fault.
-    app.wsgi_app = Cors(_collapse_leading_slashes(app.wsgi_app))  # type: ignore[method-assign]
-    install_faults(app)
+    state = app.extensions["mockmail"] = MockState(scenario=scenario, style=style or scenario.style)
+    # CORS outermost: a preflight is answered before anything else, is never journaled and
+    # never gets a fault (faults run in the API's views, see injection.py).
+    app.wsgi_app = Cors(  # type: ignore[method-assign]
+        _collapse_leading_slashes(JournalMiddleware(app.wsgi_app, state.journal))
+    )
     app.register_blueprint(api)
     app.register_blueprint(control)
     app.register_error_handler(ApiError, render_error)

@@ -6,8 +6,8 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from mockmail.api import mock_state
 from mockmail.faults import FaultStatus
+from mockmail.request_context import mock_state
 from mockmail.scenarios import ScenarioError
 
 control = Blueprint("mockmail_control", __name__, url_prefix="/_mockmail")

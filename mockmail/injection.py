@@ -1,51 +1,59 @@
-"""Faults applied to requests to the mocked API, and each such request written to the journal."""
+"""Faults applied to the requests of the mocked API: latency, and answers instead of the normal one."""
 
 from __future__ import annotations
 
+import functools
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
-from flask import Flask, Response, g, request
+from flask import Response, request
 
-from mockmail.api import mock_state, render_error, request_params, request_user, unauthorized
 from mockmail.binding import parse_address
 from mockmail.errors import ApiError
 from mockmail.faults import CONNECTION_KINDS, Answer, ConnectionFault, RequestFacts, normalize_path
-from mockmail.journal import Exchange
+from mockmail.request_context import exchange, mock_state, request_params, request_user
+from mockmail.responses import render_error, unauthorized
+from mockmail.state import MockState
 from mockmail.wire import JSON_TYPE
 
-API_PREFIX = "/api/"
 MALFORMED_JSON = b'{"count":1,"status":0,"statusCode":200,"response":{"mailboxId":1,"email":"'
 TRUNCATED_BODY = b'{"count":1,"status":0,"statusCode":200,"response":{"mailboxId":1,"email":"cut@x.y"}}'
 
-
-def install_faults(app: Flask) -> None:
-    """Run the fault plan before each API request and journal it after."""
-    app.before_request(_inject)
-    app.after_request(_journal)
+View = Callable[..., Response]
 
 
-def _inject() -> Response | None:
-    if not request.path.startswith(API_PREFIX):
-        return None
-    exchange = g.mockmail = Exchange(started=time.perf_counter())
-    mock = mock_state()
-    if not mock.faults:
-        return None
+def with_faults(view: View) -> View:
+    """The view behind the fault plan: faults may delay the request or answer instead of it."""
+
+    @functools.wraps(view)
+    def guarded(*args: Any, **kwargs: Any) -> Response:
+        mock = mock_state()
+        if mock.faults:
+            answer = _inject(mock)
+            if answer is not None:
+                return answer
+        return view(*args, **kwargs)
+
+    return guarded
+
+
+def _inject(mock: MockState) -> Response | None:
     facts = RequestFacts(request.method, normalize_path(request.path), _user_name, _email)
     decision = mock.faults.decide(facts)
     if decision.delay_s:
         time.sleep(decision.delay_s)
     if decision.answer is None:
         return None
-    exchange.fault = decision.fault
-    exchange.user = facts.user()
-    exchange.email = facts.email()  # parses the parameters, for the journal
+    record = exchange()
+    record.fault = decision.fault
+    record.user = facts.user()
+    record.email = facts.email()  # parses the parameters, for the journal
     request.get_data()  # any body left unread, so a kept-alive connection stays in step
-    if decision.answer.kind == "expire_token" and exchange.user:
-        mock.store.revoke_token(exchange.user)
+    if decision.answer.kind == "expire_token" and record.user:
+        mock.store.revoke_token(record.user)
     if decision.answer.kind in CONNECTION_KINDS:
-        exchange.dropped = True
+        record.dropped = True
     return _answer(decision.answer)
 
 
@@ -85,10 +93,3 @@ def _email() -> str | None:
         return parse_address(email)[1] if email else None
     except ApiError:
         return None  # a body the handler will refuse names no account
-
-
-def _journal(response: Response) -> Response:
-    exchange: Exchange | None = g.get("mockmail")
-    if exchange is not None:
-        mock_state().journal.add(request.method, request.path, response.status_code, exchange)
-    return response

@@ -5,11 +5,13 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 JOURNAL_LIMIT = 1000
+API_PREFIX = "/api/"
+EXCHANGE_KEY = "mockmail.exchange"  # the environ key of the request's Exchange
 SECRET_FIELDS = frozenset({"password", "smtp_password"})
 MASK = "***"
 
@@ -86,3 +88,27 @@ class Journal:
     def clear(self) -> None:
         with self._lock:
             self._records.clear()
+
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+class JournalMiddleware:
+    """Writes each request to the mocked API (``/api/...``) to the journal as it is answered."""
+
+    def __init__(self, app: WsgiApp, journal: Journal) -> None:
+        self.app = app
+        self.journal = journal
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path: str = environ.get("PATH_INFO", "")
+        if not path.startswith(API_PREFIX):
+            return self.app(environ, start_response)
+        exchange = environ[EXCHANGE_KEY] = Exchange(started=time.perf_counter())
+        method: str = environ.get("REQUEST_METHOD", "")
+
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            self.journal.add(method, path, int(status[:3]), exchange)
+            return start_response(status, headers, exc_info)
+
+        return self.app(environ, start)
