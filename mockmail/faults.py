@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from http.client import responses as _PHRASES
 from typing import Any
 
@@ -124,31 +125,28 @@ def normalize_path(path: str) -> str:
     return path
 
 
-@dataclass(slots=True)
 class RequestFacts:
     """What faults match on; the user and the email are only worked out if a fault asks."""
 
-    method: str
-    path: str  # normalized
-    find_user: Callable[[], str | None]
-    find_email: Callable[[], str | None]
-    _user: str | None = None
-    _email: str | None = None
-    _looked_up: set[str] = field(default_factory=set)
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        find_user: Callable[[], str | None],
+        find_email: Callable[[], str | None],
+    ) -> None:
+        self.method = method
+        self.path = path  # normalized
+        self._find_user = find_user
+        self._find_email = find_email
 
+    @cached_property
     def user(self) -> str | None:
-        if "user" not in self._looked_up:
-            self._looked_up.add("user")
-            found = self.find_user()
-            self._user = found.lower() if found else None
-        return self._user
+        return (self._find_user() or "").lower() or None
 
+    @cached_property
     def email(self) -> str | None:
-        if "email" not in self._looked_up:
-            self._looked_up.add("email")
-            found = self.find_email()
-            self._email = found.lower() if found else None
-        return self._email
+        return (self._find_email() or "").lower() or None
 
 
 @dataclass(slots=True)
@@ -178,8 +176,8 @@ class _Running:
         return (
             (fault.method is None or fault.method == facts.method)
             and (fault.path is None or fault.path == facts.path)
-            and (fault.user is None or fault.user == facts.user())
-            and (fault.email is None or fault.email == facts.email())
+            and (fault.user is None or fault.user == facts.user)
+            and (fault.email is None or fault.email == facts.email)
         )
 
     def due(self, elapsed: float) -> bool:

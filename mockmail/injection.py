@@ -47,8 +47,8 @@ def _inject(mock: MockState) -> Response | None:
         return None
     record = exchange()
     record.fault = decision.fault
-    record.user = facts.user()
-    record.email = facts.email()  # parses the parameters, for the journal
+    record.user = facts.user
+    record.email = facts.email  # parses the parameters, for the journal
     request.get_data()  # any body left unread, so a kept-alive connection stays in step
     if decision.answer.kind == "expire_token" and record.user:
         mock.store.revoke_token(record.user)

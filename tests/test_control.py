@@ -14,6 +14,14 @@ ACCOUNTS = "/api/2.0/mail/accounts"
 FAULTS = "/_mockmail/faults"
 
 
+def save_bob(url: str) -> int:
+    """The status of a PUT of bob's account."""
+    body = {"email": "bob@example.com"}
+    return requests.put(
+        url + ACCOUNTS, json=body, headers={"Authorization": "bob-token"}, timeout=5
+    ).status_code
+
+
 def test_add_list_delete_a_fault(url, alice):
     added = requests.post(
         url + FAULTS,
@@ -27,24 +35,7 @@ def test_add_list_delete_a_fault(url, alice):
         "fired": 0,
         "spec": {"name": "next-save", "match": {"method": "PUT"}, "times": 1, "respond": "unauthorized"},
     }
-    assert (
-        requests.put(
-            url + ACCOUNTS,
-            json={"email": "bob@example.com"},
-            headers={"Authorization": "bob-token"},
-            timeout=5,
-        ).status_code
-        == 401
-    )
-    assert (
-        requests.put(
-            url + ACCOUNTS,
-            json={"email": "bob@example.com"},
-            headers={"Authorization": "bob-token"},
-            timeout=5,
-        ).status_code
-        == 200
-    )
+    assert [save_bob(url), save_bob(url)] == [401, 200]
     listed = requests.get(url + FAULTS, timeout=5).json()["faults"]
     assert [(f["name"], f["matched"], f["fired"]) for f in listed] == [("next-save", 2, 1)]
     assert requests.delete(url + FAULTS + "/next-save", timeout=5).status_code == 204

@@ -167,15 +167,16 @@ def test_status_401_is_the_same_real_401(serve: Serve):
     assert (response.status_code, response.text) == (401, "Unauthorized")
 
 
-def test_reset_is_a_connection_reset(serve: Serve):
-    server = serve("faults: [{respond: reset}]")
+def raw_put(server: MockMailServer) -> http.client.HTTPConnection:
+    """A connection on which a PUT for alice has been sent, its answer not yet read."""
     connection = http.client.HTTPConnection(server.host, server.port, timeout=5)
-    connection.request(
-        "PUT",
-        ACCOUNTS,
-        body=b'{"email":"alice@example.com"}',
-        headers=ALICE | {"Content-Type": "application/json"},
-    )
+    body = b'{"email":"alice@example.com"}'
+    connection.request("PUT", ACCOUNTS, body=body, headers=ALICE | {"Content-Type": "application/json"})
+    return connection
+
+
+def test_reset_is_a_connection_reset(serve: Serve):
+    connection = raw_put(serve("faults: [{respond: reset}]"))
     with pytest.raises(ConnectionResetError) as raised:
         connection.getresponse()
     assert raised.value.errno == errno.ECONNRESET
@@ -183,14 +184,7 @@ def test_reset_is_a_connection_reset(serve: Serve):
 
 
 def test_empty_is_a_closed_connection_with_no_answer(serve: Serve):
-    server = serve("faults: [{respond: empty}]")
-    connection = http.client.HTTPConnection(server.host, server.port, timeout=5)
-    connection.request(
-        "PUT",
-        ACCOUNTS,
-        body=b'{"email":"alice@example.com"}',
-        headers=ALICE | {"Content-Type": "application/json"},
-    )
+    connection = raw_put(serve("faults: [{respond: empty}]"))
     with pytest.raises(http.client.RemoteDisconnected):
         connection.getresponse()
     connection.close()
@@ -198,13 +192,7 @@ def test_empty_is_a_closed_connection_with_no_answer(serve: Serve):
 
 def test_truncated_sends_the_headers_and_half_the_body(serve: Serve):
     server = serve("faults: [{respond: truncated}]")
-    connection = http.client.HTTPConnection(server.host, server.port, timeout=5)
-    connection.request(
-        "PUT",
-        ACCOUNTS,
-        body=b'{"email":"alice@example.com"}',
-        headers=ALICE | {"Content-Type": "application/json"},
-    )
+    connection = raw_put(server)
     response = connection.getresponse()
     assert response.status == 200
     with pytest.raises(http.client.IncompleteRead) as raised:
