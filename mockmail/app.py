@@ -15,6 +15,7 @@ from mockmail.control import control
 from mockmail.cors import Cors, WsgiApp
 from mockmail.errors import HRESULT_EXCEPTION, ApiError, Unauthorized
 from mockmail.journal import JournalMiddleware
+from mockmail.replay import ReplayMiddleware
 from mockmail.responses import render_error, unauthorized
 from mockmail.scenarios import Scenario, Style, resolve_scenario
 from mockmail.state import MockState
@@ -36,7 +37,9 @@ def create_app(scenario: Scenario | str | Path | None = None, style: Style | Non
     # CORS outermost: a preflight is answered before anything else, is never journaled and
     # never gets a fault (faults run in the API's views, see injection.py).
     app.wsgi_app = Cors(  # type: ignore[method-assign]
-        _collapse_leading_slashes(JournalMiddleware(app.wsgi_app, state.journal))
+        _collapse_leading_slashes(
+            JournalMiddleware(ReplayMiddleware(app.wsgi_app, lambda: state.replay), state.journal)
+        )
     )
     app.register_blueprint(api)
     app.register_blueprint(control)

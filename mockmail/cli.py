@@ -10,6 +10,9 @@ from types import FrameType
 
 import click
 
+from mockmail.recorded_scenario import scenario_from_recording
+from mockmail.recording import RecordingError, load_recording
+from mockmail.replay import ON_MISS, RECORD_MODES, Replay
 from mockmail.scenarios import STYLES, Scenario, ScenarioError, Style, resolve_scenario
 from mockmail.server import MockMailServer
 
@@ -20,20 +23,13 @@ def main() -> None:
     """A mock ONLYOFFICE Mail API server for tests and offline development."""
 
 
+HOST_HELP = "Address to bind; 0.0.0.0 exposes the mock to the network."
+PORT_HELP = "Port to bind; 0 picks a free one."
+
+
 @main.command()
-@click.option(
-    "--host",
-    default="127.0.0.1",
-    show_default=True,
-    help="Address to bind; 0.0.0.0 exposes the mock to the network.",
-)
-@click.option(
-    "--port",
-    default=8025,
-    show_default=True,
-    type=click.IntRange(0, 65535),
-    help="Port to bind; 0 picks a free one.",
-)
+@click.option("--host", default="127.0.0.1", show_default=True, help=HOST_HELP)
+@click.option("--port", default=8025, show_default=True, type=click.IntRange(0, 65535), help=PORT_HELP)
 @click.option(
     "--scenario",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -44,12 +40,105 @@ def main() -> None:
     type=click.Choice(STYLES),
     help="Response style; overrides the scenario's.  [default: the scenario's, or wire]",
 )
+@click.option(
+    "--replay",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Answer from this recording before the stateful mock.",
+)
+@click.option(
+    "--record-mode",
+    type=click.Choice(RECORD_MODES),
+    default="none",
+    show_default=True,
+    help="With --replay: none only replays; once records a missing file; new records what does not match; "
+    "all records everything.",
+)
+@click.option("--upstream", metavar="URL", help="With --replay: the real portal to record from.")
+@click.option(
+    "--on-miss",
+    type=click.Choice(ON_MISS),
+    default="fail",
+    show_default=True,
+    help="With --replay: a request no recording matches fails, or falls through to the stateful mock.",
+)
 @click.option("--quiet", is_flag=True, help="Do not log each request.")
-def serve(host: str, port: int, scenario: Path | None, style: Style | None, quiet: bool) -> None:
+def serve(
+    *,
+    host: str,
+    port: int,
+    scenario: Path | None,
+    style: Style | None,
+    replay: Path | None,
+    record_mode: str,
+    upstream: str | None,
+    on_miss: str,
+    quiet: bool,
+) -> None:
     """Serve the mock until Ctrl-C."""
+    recording = _replay(replay, record_mode, upstream, on_miss, ()) if replay else None
+    _serve(host=host, port=port, scenario=scenario, style=style, replay=recording, quiet=quiet)
+
+
+@main.command()
+@click.option(
+    "--upstream", metavar="URL", required=True, help="The real portal, e.g. https://portal.example.com"
+)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Recording file.")
+@click.option("--host", default="127.0.0.1", show_default=True, help=HOST_HELP)
+@click.option("--port", default=8025, show_default=True, type=click.IntRange(0, 65535), help=PORT_HELP)
+@click.option(
+    "--mode",
+    type=click.Choice(["once", "new", "all"]),
+    default="all",
+    show_default=True,
+    help="once records only if the file does not exist; new replays what matches and records the rest.",
+)
+@click.option("--redact", multiple=True, metavar="FIELD", help="Another body field to redact (repeatable).")
+@click.option("--quiet", is_flag=True, help="Do not log each request.")
+def record(
+    *, upstream: str, out: Path, host: str, port: int, mode: str, redact: tuple[str, ...], quiet: bool
+) -> None:
+    """Proxy to UPSTREAM and record each exchange to OUT, secrets redacted, until Ctrl-C."""
+    replay = _replay(out, mode, upstream, "fail", redact)
+    _serve(host=host, port=port, scenario=None, style=None, replay=replay, quiet=quiet)
+
+
+@main.group()
+def scenario() -> None:
+    """Work with scenario files."""
+
+
+@scenario.command("from-recording")
+@click.argument("recording", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here.  [default: stdout]")
+def from_recording(recording: Path, out: Path | None) -> None:
+    """Turn the accounts seen in RECORDING into a scenario for the stateful mock."""
+    try:
+        text = scenario_from_recording(load_recording(recording), str(recording))
+    except RecordingError as error:
+        raise click.ClickException(str(error)) from None
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {out}", err=True)
+
+
+def _replay(path: Path, mode: str, upstream: str | None, on_miss: str, redact: tuple[str, ...]) -> Replay:
+    try:
+        return Replay(path, mode=mode, upstream=upstream, on_miss=on_miss, redact=redact)
+    except (RecordingError, ValueError) as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _serve(
+    *, host: str, port: int, scenario: Path | None, style: Style | None, replay: Replay | None, quiet: bool
+) -> None:
     try:
         loaded = resolve_scenario(scenario)
-        server = MockMailServer(loaded, host=host, port=port, style=style, log_requests=not quiet)
+        server = MockMailServer(
+            loaded, host=host, port=port, style=style, log_requests=not quiet, replay=replay
+        )
         server.bind()
     except ScenarioError as error:
         raise click.ClickException(str(error)) from None
@@ -57,7 +146,7 @@ def serve(host: str, port: int, scenario: Path | None, style: Style | None, quie
         raise click.ClickException(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
     # The first line is the one a script waits for: nothing before it names a URL.
     click.echo(f"mockmail serving on {server.url}")
-    click.echo(_summary(loaded, server.state.style))
+    click.echo(_summary(loaded, server.state.style, replay))
     sys.stdout.flush()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     signal.signal(signal.SIGTERM, _interrupt)
@@ -74,8 +163,14 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def _summary(scenario: Scenario, style: Style) -> str:
-    lines = [f"  scenario: {scenario.source} (style {style})"]
+def _summary(scenario: Scenario, style: Style, replay: Replay | None) -> str:
+    lines = []
+    if replay is not None:
+        upstream = f", upstream {replay.upstream}" if replay.upstream else ""
+        lines.append(
+            f"  recording: {replay.path} (mode {replay.mode}{upstream}; on a miss: {replay.on_miss})"
+        )
+    lines.append(f"  scenario: {scenario.source} (style {style})")
     for user in scenario.users:
         emails = ", ".join(account.email for account in user.accounts) or "no accounts"
         lines.append(f"  user {user.name}: token {user.token}; accounts: {emails}")

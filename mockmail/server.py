@@ -19,6 +19,7 @@ from werkzeug.serving import BaseWSGIServer, ThreadedWSGIServer, WSGIRequestHand
 from mockmail.app import create_app
 from mockmail.faults import ConnectionFault, FaultStatus
 from mockmail.journal import JournalEntry
+from mockmail.replay import Replay
 from mockmail.scenarios import Scenario, Style, resolve_scenario
 from mockmail.state import MockState
 
@@ -105,10 +106,12 @@ class MockMailServer:
         port: int = 0,
         style: Style | None = None,
         log_requests: bool = False,
+        replay: Replay | None = None,
     ) -> None:
         self.scenario = resolve_scenario(scenario)
         self.style = style  # overrides the scenario's, across resets
         self.app: Flask = create_app(self.scenario, style=style)
+        self.state.replay = replay
         self.host = host
         self.port = port
         self._handler = _PathLogHandler if log_requests else _QuietHandler

@@ -8,6 +8,7 @@ from typing import Any
 
 from mockmail.faults import Fault, FaultPlan
 from mockmail.journal import Journal
+from mockmail.replay import Replay
 from mockmail.scenarios import Scenario, Style, parse_fault
 from mockmail.store import AccountStore
 
@@ -21,6 +22,7 @@ class MockState:
     store: AccountStore = field(init=False)
     faults: FaultPlan = field(init=False)
     journal: Journal = field(default_factory=Journal)
+    replay: Replay | None = None  # a recording answering before the stateful mock
     errors: list[BaseException] = field(default_factory=list)
 
     def __post_init__(self) -> None:

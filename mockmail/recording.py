@@ -1,0 +1,149 @@
+"""Recordings: captured request/answer pairs as versioned YAML a person can review, written atomically."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+import yaml
+
+VERSION = 1
+# Headers that change on every answer or describe the connection, not the exchange.
+NOISY_HEADERS = frozenset(
+    {"date", "server", "content-length", "connection", "keep-alive", "transfer-encoding", "host"}
+)
+
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+Body = Mapping[str, Any] | list[Any] | str | None
+
+
+class RecordingError(ValueError):
+    """A recording that cannot be used; the message names the file and the key."""
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One side of an interaction: a request (method, path, query) or an answer (status)."""
+
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: Body = None  # a mapping for JSON and form bodies, text otherwise
+
+
+@dataclass(frozen=True, slots=True)
+class Interaction:
+    """A request and the answer the upstream gave it."""
+
+    method: str
+    path: str
+    query: Mapping[str, str]
+    request: Message
+    status: int
+    response: Message
+
+    def to_yaml(self) -> dict[str, Any]:
+        return {
+            "request": {
+                "method": self.method,
+                "path": self.path,
+                **({"query": dict(self.query)} if self.query else {}),
+                "headers": dict(self.request.headers),
+                **({"body": self.request.body} if self.request.body is not None else {}),
+            },
+            "response": {
+                "status": self.status,
+                "headers": dict(self.response.headers),
+                **({"body": self.response.body} if self.response.body is not None else {}),
+            },
+        }
+
+
+@dataclass(slots=True)
+class Recording:
+    """The interactions of a recording, oldest first."""
+
+    interactions: list[Interaction] = field(default_factory=list)
+
+    def dump(self) -> str:
+        """The recording as YAML text."""
+        document = {"version": VERSION, "interactions": [item.to_yaml() for item in self.interactions]}
+        text: str = yaml.dump(document, Dumper=_DUMPER, sort_keys=False, allow_unicode=True, width=100)
+        return text
+
+
+def save_recording(path: Path, text: str) -> None:
+    """Write ``text`` so that ``path`` is complete at every moment: a temporary file, then a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def load_recording(path: Path) -> Recording:
+    """Read and check a recording file."""
+    try:
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
+    except FileNotFoundError:
+        raise RecordingError(f"{path}: no such recording") from None
+    except yaml.YAMLError as error:
+        raise RecordingError(f"{path}: invalid YAML: {error}") from None
+    if not isinstance(document, dict) or document.get("version") != VERSION:
+        raise RecordingError(f"{path}: not a mockmail recording (expected 'version: {VERSION}' at the top)")
+    items = document.get("interactions") or []
+    if not isinstance(items, list):
+        raise RecordingError(f"{path}: interactions: expected a list")
+    return Recording(
+        [_interaction(item, f"{path}: interactions[{index}]") for index, item in enumerate(items)]
+    )
+
+
+def _interaction(item: Any, where: str) -> Interaction:
+    try:
+        request, response = item["request"], item["response"]
+        return Interaction(
+            method=str(request["method"]).upper(),
+            path=str(request["path"]),
+            query={str(key): str(value) for key, value in (request.get("query") or {}).items()},
+            request=Message(headers=dict(request.get("headers") or {}), body=request.get("body")),
+            status=int(response["status"]),
+            response=Message(headers=dict(response.get("headers") or {}), body=response.get("body")),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        raise RecordingError(f"{where}: {type(error).__name__}: {error}") from None
+
+
+def kept_headers(headers: Mapping[str, str] | list[tuple[str, str]]) -> dict[str, str]:
+    """Headers worth keeping in a recording: the noisy and connection ones dropped."""
+    items = headers.items() if isinstance(headers, Mapping) else headers
+    return {name: value for name, value in items if name.lower() not in NOISY_HEADERS}
+
+
+def decode_body(content_type: str, data: bytes) -> Body:
+    """A body as a recording keeps it: JSON and forms as mappings, anything else as text."""
+    if not data:
+        return None
+    mimetype = content_type.partition(";")[0].strip().lower()
+    text = data.decode("utf-8", errors="replace")
+    if mimetype == "application/json" or mimetype.endswith("+json"):
+        try:
+            parsed: Body = json.loads(text)
+            return parsed
+        except json.JSONDecodeError:
+            return text
+    if mimetype == "application/x-www-form-urlencoded":
+        return dict(parse_qsl(text, keep_blank_values=True))
+    return text

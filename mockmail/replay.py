@@ -1,0 +1,351 @@
+"""Replay: answer each request with the recorded answer it matches, and record what the mode allows."""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from mockmail.faults import normalize_path
+from mockmail.proxy import UpstreamError, forward
+from mockmail.recording import (
+    Body,
+    Interaction,
+    Message,
+    Recording,
+    RecordingError,
+    decode_body,
+    kept_headers,
+    load_recording,
+    save_recording,
+)
+from mockmail.redaction import Redactor, SecretLeak, is_placeholder
+from mockmail.wire import render_json
+
+RECORD_MODES = ("none", "once", "new", "all")
+ON_MISS = ("fail", "fallthrough")
+MISS_STATUS = 404  # not one of the real server's 200/401/500 shapes, and no client retries it
+CACHE_BUSTER = "__"  # the web client's ?__=123456
+WILDCARD = "<*>"
+
+
+def check_record_mode(value: str) -> str:
+    """``value`` if it is a record mode; else a ValueError listing the valid ones."""
+    if value not in RECORD_MODES:
+        raise ValueError(f"{value!r} is not a record mode; valid: 'none', 'once', 'new', 'all'")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """A request as replay sees it."""
+
+    method: str
+    path: str
+    query: Mapping[str, str]
+    headers: list[tuple[str, str]]
+    body: bytes
+
+    @property
+    def target(self) -> str:
+        return self.path + (f"?{urlencode(self.query)}" if self.query else "")
+
+    def header(self, name: str) -> str:
+        return next((value for key, value in self.headers if key.lower() == name.lower()), "")
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """An answer to send: recorded, forwarded, or mockmail's own miss report."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Miss:
+    """A request no recorded interaction matches, with the closest one and how they differ."""
+
+    request: Mapping[str, Any]
+    closest: Mapping[str, Any] | None
+    differences: list[dict[str, Any]]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "mockmail": "no recorded interaction matches this request",
+            "request": dict(self.request),
+            "closest": self.closest,
+            "differences": self.differences,
+        }
+
+    def describe(self) -> str:
+        lines = [f"no recorded interaction matches {self.request['method']} {self.request['path']}"]
+        if self.closest is None:
+            lines.append("  the recording has no interaction at all")
+        else:
+            lines.append(f"  closest: {self.closest['method']} {self.closest['path']}")
+            lines += [
+                f"  {item['field']}: recorded {item['recorded']!r}, received {item['received']!r}"
+                for item in self.differences
+            ]
+        return "\n".join(lines)
+
+
+@dataclass(slots=True)
+class _Entry:
+    interaction: Interaction
+    fields: dict[str, str]
+    used: bool = False
+
+
+@dataclass(slots=True)
+class Replay:
+    """A recording being replayed (and, as the mode says, added to) by a server."""
+
+    path: Path
+    mode: str = "none"
+    upstream: str | None = None
+    on_miss: str = "fail"
+    redact: Iterable[str] = ()
+    misses: list[Miss] = field(default_factory=list)
+    problems: list[Exception] = field(default_factory=list)  # upstream failures, refused writes
+    _recording: Recording = field(init=False)
+    _records: bool = field(init=False)
+    _redactor: Redactor = field(init=False)
+    _index: dict[tuple[Any, ...], list[_Entry]] = field(init=False)
+    _entries: list[_Entry] = field(init=False)
+    _lock: threading.Lock = field(init=False)
+
+    def __post_init__(self) -> None:
+        check_record_mode(self.mode)
+        if self.on_miss not in ON_MISS:
+            raise ValueError(f"{self.on_miss!r} is not a miss policy; valid: 'fail', 'fallthrough'")
+        exists = self.path.exists()
+        if self.mode == "none" and not exists:
+            raise RecordingError(f"{self.path}: no such recording (record mode 'none' only replays)")
+        self._records = self.mode in ("new", "all") or (self.mode == "once" and not exists)
+        if self._records and not self.upstream:
+            raise ValueError(f"record mode {self.mode!r} needs an upstream to record from")
+        self._recording = load_recording(self.path) if exists and self.mode != "all" else Recording()
+        self._redactor = Redactor(self.redact)
+        self._lock = threading.Lock()
+        self._index, self._entries = {}, []
+        for interaction in self._recording.interactions:
+            self._add(interaction)
+
+    def answer(self, request: Incoming) -> Reply | None:
+        """The reply to ``request``; None to let the stateful mock answer (a miss, falling through)."""
+        fields = _fields(request.query, decode_body(request.header("Content-Type"), request.body))
+        key = _key(request.method, request.path, _has_credentials(request.headers), fields)
+        if self.mode != "all":
+            with self._lock:
+                entry = self._match(key, request, fields)
+            if entry is not None:
+                return _recorded(entry.interaction)
+        if self._records:
+            return self._record(request)
+        miss = self._miss(request, fields)
+        self.misses.append(miss)
+        if self.on_miss == "fallthrough":
+            return None
+        body = json.dumps(miss.to_json(), indent=2).encode("utf-8")
+        return Reply(MISS_STATUS, [("Content-Type", "application/json"), ("X-Mockmail", "replay-miss")], body)
+
+    def _match(self, key: tuple[Any, ...], request: Incoming, fields: dict[str, str]) -> _Entry | None:
+        candidates = self._index.get(key)
+        if candidates is None:  # a placeholder other than a password's: compare field by field
+            has_credentials = _has_credentials(request.headers)
+            candidates = [
+                entry
+                for entry in self._entries
+                if entry.interaction.method == request.method
+                and normalize_path(entry.interaction.path) == normalize_path(request.path)
+                and _has_credentials(list(entry.interaction.request.headers.items())) == has_credentials
+                and not _differences(entry.fields, fields)
+            ]
+        if not candidates:
+            return None
+        # Identical requests replay their recorded answers in order, then the last one again.
+        entry = next((entry for entry in candidates if not entry.used), candidates[-1])
+        entry.used = True
+        return entry
+
+    def _record(self, request: Incoming) -> Reply:
+        assert self.upstream is not None
+        answer = forward(self.upstream, request.method, request.target, request.headers, request.body)
+        interaction = Interaction(
+            method=request.method,
+            path=request.path,
+            query=dict(request.query),
+            request=Message(
+                kept_headers(request.headers), decode_body(request.header("Content-Type"), request.body)
+            ),
+            status=answer.status,
+            response=Message(
+                kept_headers(answer.headers),
+                decode_body(dict(answer.headers).get("Content-Type", ""), answer.body),
+            ),
+        )
+        with self._lock:
+            self._recording.interactions.append(self._redactor.scrub(interaction))
+            text = self._recording.dump()
+            self._redactor.check(text, str(self.path))  # fails closed: nothing is written
+            save_recording(self.path, text)
+            self._add(self._recording.interactions[-1])
+        headers = [(name, value) for name, value in answer.headers if name.lower() != "content-length"]
+        return Reply(answer.status, [*headers, ("Content-Length", str(len(answer.body)))], answer.body)
+
+    def _add(self, interaction: Interaction) -> None:
+        fields = _fields(interaction.query, interaction.request.body)
+        entry = _Entry(interaction, fields)
+        key = _key(
+            interaction.method,
+            interaction.path,
+            _has_credentials(list(interaction.request.headers.items())),
+            fields,
+        )
+        self._index.setdefault(key, []).append(entry)
+        self._entries.append(entry)
+
+    def _miss(self, request: Incoming, fields: dict[str, str]) -> Miss:
+        received = {"method": request.method, "path": request.path, "fields": fields}
+        scored = []
+        for entry in self._entries:
+            interaction = entry.interaction
+            differences = _differences(entry.fields, fields)
+            if interaction.method != request.method:
+                differences.insert(0, _difference("method", interaction.method, request.method))
+            if normalize_path(interaction.path) != normalize_path(request.path):
+                differences.insert(0, _difference("path", interaction.path, request.path))
+            recorded_credentials = _has_credentials(list(interaction.request.headers.items()))
+            if recorded_credentials != _has_credentials(request.headers):
+                differences.append(
+                    _difference("credentials", recorded_credentials, _has_credentials(request.headers))
+                )
+            scored.append((len(differences), entry, differences))
+        if not scored:
+            return Miss(received, None, [])
+        _, entry, differences = min(scored, key=lambda item: item[0])
+        closest = {"method": entry.interaction.method, "path": entry.interaction.path, "fields": entry.fields}
+        return Miss(received, closest, differences)
+
+
+def _fields(query: Mapping[str, str], body: Body) -> dict[str, str]:
+    """What a request is matched on: its query and body fields, names lower-cased, values as text."""
+    fields = {f"query.{name.lower()}": str(value) for name, value in query.items() if name != CACHE_BUSTER}
+    if isinstance(body, Mapping):
+        for name, value in body.items():
+            text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+            fields[f"body.{name.lower()}"] = text
+    elif body is not None:
+        fields["body"] = body if isinstance(body, str) else json.dumps(body, sort_keys=True)
+    return fields
+
+
+def _key(method: str, path: str, credentials: bool, fields: Mapping[str, str]) -> tuple[Any, ...]:
+    """The exact-match key; redacted fields and secrets count by name only."""
+    signature = tuple(
+        sorted(
+            (name, WILDCARD if is_placeholder(value) or name.endswith("password") else value)
+            for name, value in fields.items()
+        )
+    )
+    return (method.upper(), normalize_path(path), credentials, signature)
+
+
+def _has_credentials(headers: list[tuple[str, str]]) -> bool:
+    for name, value in headers:
+        if name.lower() == "authorization" and value:
+            return True
+        if name.lower() == "cookie" and "asc_auth_key=" in value:
+            return True
+    return False
+
+
+def _differences(recorded: Mapping[str, str], received: Mapping[str, str]) -> list[dict[str, Any]]:
+    differences = []
+    for name in sorted({*recorded, *received}):
+        want, got = recorded.get(name), received.get(name)
+        if want is not None and got is not None and is_placeholder(want):
+            continue
+        if want != got:
+            differences.append(_difference(name, want, got))
+    return differences
+
+
+def _difference(name: str, recorded: Any, received: Any) -> dict[str, Any]:
+    return {"field": name, "recorded": recorded, "received": received}
+
+
+def _recorded(interaction: Interaction) -> Reply:
+    response = interaction.response
+    body = response.body
+    if body is None:
+        data = b""
+    elif isinstance(body, str):
+        data = body.encode("utf-8")
+    else:
+        data = render_json(body)
+    headers = [(name, str(value)) for name, value in response.headers.items()]
+    return Reply(interaction.status, [*headers, ("Content-Length", str(len(data)))], data)
+
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+class ReplayMiddleware:
+    """Hands requests to the mocked API to the replay in force, if any, before the stateful mock."""
+
+    def __init__(self, app: WsgiApp, current: Callable[[], Replay | None]) -> None:
+        self.app = app
+        self.current = current
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        replay = self.current()
+        if replay is None or not environ.get("PATH_INFO", "").startswith("/api/"):
+            return self.app(environ, start_response)
+        request = _incoming(environ)
+        try:
+            reply = replay.answer(request)
+        except (UpstreamError, SecretLeak, OSError) as error:
+            replay.problems.append(error)
+            body = json.dumps({"mockmail": str(error)}).encode("utf-8")
+            reply = Reply(502, [("Content-Type", "application/json"), ("X-Mockmail", "record-failed")], body)
+        if reply is None:  # fall through: the body was read here, so hand it on
+            environ["wsgi.input"] = io.BytesIO(request.body)
+            return self.app(environ, start_response)
+        start_response(_status_line(reply.status), reply.headers)
+        return [reply.body]
+
+
+_KNOWN = {status.value for status in HTTPStatus}
+
+
+def _status_line(status: int) -> str:
+    return f"{status} {HTTPStatus(status).phrase if status in _KNOWN else 'Unknown'}"
+
+
+def _incoming(environ: dict[str, Any]) -> Incoming:
+    headers = [
+        (key[5:].replace("_", "-").title(), value)
+        for key, value in environ.items()
+        if key.startswith("HTTP_")
+    ]
+    for key, name in (("CONTENT_TYPE", "Content-Type"), ("CONTENT_LENGTH", "Content-Length")):
+        if environ.get(key):
+            headers.append((name, environ[key]))
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    return Incoming(
+        method=environ.get("REQUEST_METHOD", "GET").upper(),
+        path=environ.get("PATH_INFO", "/"),
+        query=dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True)),
+        headers=headers,
+        body=environ["wsgi.input"].read(length) if length else b"",
+    )

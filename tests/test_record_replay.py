@@ -1,0 +1,398 @@
+"""Record and replay over real HTTP, with a second mockmail playing the real portal (the upstream)."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+import yaml
+
+from mockmail import MockMailServer, load_scenario
+from mockmail.recording import RecordingError, load_recording
+from mockmail.replay import Replay, check_record_mode
+
+ROOT = Path(__file__).resolve().parent.parent
+ACCOUNTS = "/api/2.0/mail/accounts"
+AUTHENTICATION = "/api/2.0/authentication"
+TOKEN = "864FE52C-1C1C-469F-9308-51DAFEFE7436"
+SECRETS = [TOKEN, "alice-password", "imap-secret", "smtp-secret", "bob-token"]
+ALICE_UPDATE = {
+    "email": "alice@example.com",
+    "name": "Alice L",
+    "account": "alice@example.com",
+    "password": "imap-secret",
+    "server": "imap.example.com",
+    "port": 993,
+    "smtp_account": "alice@example.com",
+    "smtp_password": "smtp-secret",
+    "smtp_server": "smtp.example.com",
+    "smtp_port": 465,
+    "smtp_auth": True,
+}
+
+
+@pytest.fixture
+def upstream() -> Iterator[MockMailServer]:
+    """A mockmail playing the real portal."""
+    with MockMailServer() as server:
+        yield server
+
+
+def closed_port() -> str:
+    """The URL of a port nothing listens on: an upstream that must never be contacted."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{probe.getsockname()[1]}"
+
+
+def session(url: str) -> list[requests.Response]:
+    """A client session: log in, update, list, a 401 and a 500."""
+    login = requests.post(
+        url + AUTHENTICATION, data={"userName": "alice", "password": "alice-password"}, timeout=5
+    )
+    token = login.json()["response"]["token"]
+    alice = {"Authorization": token}
+    return [
+        login,
+        requests.put(url + ACCOUNTS + ".json?__=123456", json=ALICE_UPDATE, headers=alice, timeout=5),
+        requests.get(url + ACCOUNTS, headers=alice, timeout=5),
+        requests.put(
+            url + ACCOUNTS,
+            json={"email": "alice@example.com"},
+            headers={"Authorization": "bob-token-expired"},
+            timeout=5,
+        ),
+        requests.put(
+            url + ACCOUNTS, json={"email": "nobody@example.com"}, cookies={"asc_auth_key": TOKEN}, timeout=5
+        ),
+    ]
+
+
+def answers(responses: list[requests.Response]) -> list[tuple[int, object]]:
+    parsed: list[tuple[int, object]] = []
+    for response in responses:
+        is_json = response.headers.get("Content-Type", "").startswith("application/json")
+        body = response.json() if is_json else response.text
+        if isinstance(body, dict) and isinstance(body.get("response"), dict) and "token" in body["response"]:
+            # A replayed login answers the redacted token (any token matches on replay), and the
+            # expiry it was recorded with.
+            body["response"] = {"token": "TOKEN"}
+        parsed.append((response.status_code, body))
+    return parsed
+
+
+def record(
+    path: Path, upstream: MockMailServer, mode: str = "all", **options: object
+) -> tuple[list[requests.Response], Replay]:
+    replay = Replay(path, mode=mode, upstream=upstream.url, **options)  # type: ignore[arg-type]
+    with MockMailServer(replay=replay) as proxy:
+        return session(proxy.url), replay
+
+
+def test_a_recorded_session_replays_offline_with_the_same_answers(tmp_path: Path, upstream: MockMailServer):
+    path = tmp_path / "session.yaml"
+    recorded, _ = record(path, upstream)
+    assert [response.status_code for response in recorded] == [201, 200, 200, 401, 500]
+    upstream.stop()  # offline from here on
+    with MockMailServer(replay=Replay(path)) as offline:
+        replayed = session(offline.url)
+    assert answers(replayed) == answers(recorded)
+
+
+def test_the_proxy_returns_the_upstreams_answers_unchanged(tmp_path: Path, upstream: MockMailServer):
+    recorded, _ = record(tmp_path / "session.yaml", upstream)
+    upstream.reset()
+    direct = session(upstream.url)
+    assert answers(recorded) == answers(direct)
+    assert recorded[3].text == "Unauthorized"
+    assert recorded[3].headers["WWW-Authenticate"].startswith("Basic Realm=")
+
+
+def test_no_secret_of_the_session_is_in_the_file(tmp_path: Path, upstream: MockMailServer):
+    path = tmp_path / "session.yaml"
+    record(path, upstream)
+    data = path.read_bytes()
+    for secret in SECRETS:
+        assert secret.encode() not in data, secret
+    text = path.read_text()
+    assert "<redacted:password>" in text
+    assert "<redacted:smtp_password>" in text
+    assert "<redacted:token>" in text
+    assert "asc_auth_key=<redacted:cookie>" in text
+
+
+def test_a_recording_is_reviewable_yaml(tmp_path: Path, upstream: MockMailServer):
+    path = tmp_path / "session.yaml"
+    record(path, upstream)
+    document = yaml.safe_load(path.read_text())
+    assert document["version"] == 1
+    put = document["interactions"][1]
+    assert put["request"]["body"]["name"] == "Alice L"  # a JSON body as a YAML mapping
+    assert put["response"]["body"]["response"]["mailboxId"] == 1
+    for interaction in document["interactions"]:
+        names = {name.lower() for name in interaction["response"]["headers"]}
+        assert not names & {"date", "server", "content-length"}
+
+
+def test_a_planted_secret_is_refused_and_nothing_is_written(tmp_path: Path, upstream: MockMailServer):
+    path = tmp_path / "leak.yaml"
+    replay = Replay(path, mode="all", upstream=upstream.url)
+    with MockMailServer(replay=replay) as proxy:
+        # The IMAP password also sent as the display name: redaction cannot know, the check does.
+        body = ALICE_UPDATE | {"name": "imap-secret"}
+        response = requests.put(proxy.url + ACCOUNTS, json=body, headers={"Authorization": TOKEN}, timeout=5)
+    assert response.status_code == 502
+    assert "refusing to write" in response.json()["mockmail"]
+    assert not path.exists()
+    assert len(replay.problems) == 1
+
+
+def test_kill_9_while_recording_leaves_a_loadable_file(tmp_path: Path, upstream: MockMailServer):
+    path = tmp_path / "killed.yaml"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mockmail",
+            "record",
+            "--upstream",
+            upstream.url,
+            "--out",
+            str(path),
+            "--port",
+            "0",
+            "--quiet",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline().strip()
+        assert first.startswith("mockmail serving on http://127.0.0.1:")
+        url = first.removeprefix("mockmail serving on ")
+        for index in range(5):
+            requests.put(
+                url + ACCOUNTS,
+                json={"email": "bob@example.com", "name": f"b{index}"},
+                headers={"Authorization": "bob-token"},
+                timeout=5,
+            )
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+        assert process.stdout is not None
+        process.stdout.close()
+    assert len(load_recording(path).interactions) == 5
+    assert not list(tmp_path.glob(".killed.yaml.*"))  # no temporary file left behind
+
+
+def test_a_miss_names_the_closest_request_and_each_difference(tmp_path: Path, upstream: MockMailServer):
+    path = tmp_path / "session.yaml"
+    record(path, upstream)
+    with MockMailServer(replay=Replay(path)) as offline:
+        body = ALICE_UPDATE | {"name": "Robert", "port": 143}
+        response = requests.put(
+            offline.url + ACCOUNTS, json=body, headers={"Authorization": "any"}, timeout=5
+        )
+    assert response.status_code == 404
+    assert response.headers["X-Mockmail"] == "replay-miss"
+    miss = response.json()
+    assert miss["closest"]["path"] == ACCOUNTS + ".json"
+    assert miss["differences"] == [
+        {"field": "body.name", "recorded": "Alice L", "received": "Robert"},
+        {"field": "body.port", "recorded": "993", "received": "143"},
+    ]
+
+
+def test_redacted_values_and_credentials_match_whatever_the_client_sends(
+    tmp_path: Path, upstream: MockMailServer
+):
+    path = tmp_path / "session.yaml"
+    record(path, upstream)
+    with MockMailServer(replay=Replay(path)) as offline:
+        other_secrets = ALICE_UPDATE | {"password": "another", "smtp_password": "and-another"}
+        with_credentials = requests.put(
+            offline.url + ACCOUNTS + ".json?__=999",
+            json=other_secrets,
+            headers={"Authorization": "Bearer x"},
+            timeout=5,
+        )
+        without = requests.put(offline.url + ACCOUNTS + ".json", json=other_secrets, timeout=5)
+    assert with_credentials.status_code == 200
+    assert without.status_code == 404
+    assert {"field": "credentials", "recorded": True, "received": False} in without.json()["differences"]
+
+
+def test_identical_requests_replay_in_order_then_the_last_again(tmp_path: Path, upstream: MockMailServer):
+    path = tmp_path / "twice.yaml"
+    replay = Replay(path, mode="all", upstream=upstream.url)
+    upstream.add_fault({"times": 1, "respond": "unavailable"})
+    with MockMailServer(replay=replay) as proxy:
+        statuses = [
+            requests.get(proxy.url + ACCOUNTS, headers={"Authorization": TOKEN}, timeout=5).status_code
+            for _ in range(2)
+        ]
+    assert statuses == [503, 200]
+    with MockMailServer(replay=Replay(path)) as offline:
+        again = [
+            requests.get(offline.url + ACCOUNTS, headers={"Authorization": TOKEN}, timeout=5).status_code
+            for _ in range(3)
+        ]
+    assert again == [503, 200, 200]
+
+
+def test_mode_none_never_touches_the_network(tmp_path: Path, upstream: MockMailServer):
+    path = tmp_path / "session.yaml"
+    record(path, upstream)
+    with MockMailServer(replay=Replay(path, mode="none", upstream=closed_port())) as offline:
+        miss = requests.put(
+            offline.url + ACCOUNTS,
+            json={"email": "new@example.com"},
+            headers={"Authorization": TOKEN},
+            timeout=5,
+        )
+    assert miss.status_code == 404  # not a 502 from trying the closed upstream
+    with pytest.raises(RecordingError, match="no such recording"):
+        Replay(tmp_path / "missing.yaml")
+
+
+def test_mode_once_records_a_missing_file_then_only_replays(tmp_path: Path, upstream: MockMailServer):
+    path = tmp_path / "once.yaml"
+    record(path, upstream, mode="once")
+    size = len(load_recording(path).interactions)
+    with MockMailServer(replay=Replay(path, mode="once", upstream=closed_port())) as offline:
+        assert session(offline.url)[1].status_code == 200
+        miss = requests.get(offline.url + "/api/2.0/mail/other", headers={"Authorization": TOKEN}, timeout=5)
+    assert miss.status_code == 404
+    assert len(load_recording(path).interactions) == size
+
+
+def test_mode_new_replays_what_matches_and_records_the_rest(tmp_path: Path, upstream: MockMailServer):
+    path = tmp_path / "new.yaml"
+    record(path, upstream)
+    before = len(load_recording(path).interactions)
+    replay = Replay(path, mode="new", upstream=upstream.url)
+    with MockMailServer(replay=replay) as proxy:
+        session(proxy.url)
+        extra = requests.put(
+            proxy.url + ACCOUNTS,
+            json={"email": "bob@example.com", "name": "New"},
+            headers={"Authorization": "bob-token"},
+            timeout=5,
+        )
+    assert extra.status_code == 200
+    assert len(load_recording(path).interactions) == before + 1
+    assert [entry.path for entry in upstream.journal()][-1] == ACCOUNTS
+
+
+def test_mode_all_records_everything_again(tmp_path: Path, upstream: MockMailServer):
+    path = tmp_path / "all.yaml"
+    record(path, upstream)
+    upstream.reset()
+    record(path, upstream)
+    assert len(upstream.journal()) == 5  # every request went upstream again
+    assert len(load_recording(path).interactions) == 5  # and the file holds this run only
+
+
+def test_a_misspelled_mode_lists_the_valid_ones():
+    with pytest.raises(
+        ValueError, match=r"^'nwe' is not a record mode; valid: 'none', 'once', 'new', 'all'$"
+    ):
+        check_record_mode("nwe")
+
+
+def test_recording_modes_need_an_upstream(tmp_path: Path):
+    with pytest.raises(ValueError, match="needs an upstream"):
+        Replay(tmp_path / "x.yaml", mode="all")
+
+
+def test_a_miss_can_fall_through_to_the_stateful_mock(tmp_path: Path, upstream: MockMailServer):
+    path = tmp_path / "session.yaml"
+    record(path, upstream)
+    with MockMailServer(replay=Replay(path, on_miss="fallthrough")) as server:
+        response = requests.put(
+            server.url + ACCOUNTS,
+            json={"email": "bob@example.com", "name": "Stateful"},
+            headers={"Authorization": "bob-token"},
+            timeout=5,
+        )
+    assert response.status_code == 200
+    assert response.json()["response"]["name"] == "Stateful"
+
+
+def test_the_committed_fixture_recording_replays():
+    path = ROOT / "fixtures" / "recordings" / "web-client-session.yaml"
+    with MockMailServer(replay=Replay(path)) as offline:
+        replayed = session(offline.url)
+    assert [response.status_code for response in replayed] == [201, 200, 200, 401, 500]
+    assert replayed[1].json()["response"]["name"] == "Alice L"
+
+
+def test_a_recording_seeds_a_scenario(tmp_path: Path, upstream: MockMailServer):
+    path = tmp_path / "session.yaml"
+    record(path, upstream)
+    seeded = tmp_path / "seeded.yaml"
+    result = subprocess.run(
+        [sys.executable, "-m", "mockmail", "scenario", "from-recording", str(path), "--out", str(seeded)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    scenario = load_scenario(seeded)
+    (user,) = scenario.users
+    accounts = {account.email: account for account in user.accounts}
+    assert set(accounts) == {"alice@example.com", "alice@portal.example.com"}
+    alice = accounts["alice@example.com"]
+    assert (alice.mailbox_id, alice.name, alice.server, alice.port, alice.smtp_auth) == (
+        1,
+        "Alice L",
+        "imap.example.com",
+        993,
+        True,
+    )
+    assert accounts["alice@portal.example.com"].teamlab
+    assert user.default_account == "alice@example.com"
+
+
+def test_serve_replay_from_the_command_line(tmp_path: Path, upstream: MockMailServer):
+    path = tmp_path / "session.yaml"
+    record(path, upstream)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mockmail", "serve", "--port", "0", "--quiet", "--replay", str(path)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().strip().removeprefix("mockmail serving on ")
+        assert session(url)[1].status_code == 200
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        assert process.stdout is not None
+        process.stdout.close()
+
+
+def test_a_bad_recording_is_named(tmp_path: Path):
+    path = tmp_path / "bad.yaml"
+    path.write_text(
+        "version: 1\ninteractions:\n  - {request: {method: GET}, response: {status: 200}}\n", encoding="utf-8"
+    )
+    with pytest.raises(RecordingError, match=r"bad\.yaml: interactions\[0\]: KeyError: 'path'"):
+        load_recording(path)
+    path.write_text(json.dumps({"version": 2}), encoding="utf-8")
+    with pytest.raises(RecordingError, match="not a mockmail recording"):
+        load_recording(path)
