@@ -9,6 +9,11 @@ Where a test's settings come from, first found wins:
 3. the command line, ``--mockmail-scenario FILE`` (relative to the current folder);
 4. the ini option ``mockmail_scenario`` (relative to the ini file's folder);
 5. the scenario bundled with mockmail.
+
+A test marked with ``recording="NAME"`` is answered from ``recordings/NAME.yaml`` beside its
+file before the stateful mock; ``--mockmail-record-mode`` (default ``none``: never touches the
+network) and ``--mockmail-upstream`` say whether and from where to record. A request the
+recording does not match fails the test with the closest recorded request and the differences.
 """
 
 from __future__ import annotations
@@ -22,7 +27,11 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+# The modes, spelled here so that registering the plugin imports nothing of mockmail's.
+RECORD_MODES = ("none", "once", "new", "all")
+
 if TYPE_CHECKING:
+    from mockmail.replay import Replay
     from mockmail.scenarios import Scenario
     from mockmail.server import MockMailServer
     from mockmail.testing import MockMail
@@ -37,6 +46,7 @@ class MarkerOptions:
     scenario: str | Path | Scenario | None = None
     faults: Sequence[Mapping[str, Any]] = ()
     style: str | None = None
+    recording: str | None = None  # recordings/NAME.yaml beside the test file
 
 
 VALID_NAMES = [field.name for field in dataclasses.fields(MarkerOptions)]
@@ -51,13 +61,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="scenario YAML file for the mockmail fixture (default: the ini option, else the bundled one)",
     )
     parser.addini("mockmail_scenario", "scenario YAML file for the mockmail fixture, relative to this file")
+    group.addoption(
+        "--mockmail-record-mode",
+        default="none",
+        choices=RECORD_MODES,
+        help="for tests marked with a recording: none only replays (default); once records a missing "
+        "recording; new records what does not match; all records everything",
+    )
+    group.addoption(
+        "--mockmail-upstream", metavar="URL", help="the real portal that recordings are made from"
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "mockmail(scenario=None, faults=(), style=None): the mockmail fixture's scenario file, "
-        "faults (in the scenario's shape) and response style ('wire' or 'docs') for this test",
+        "mockmail(scenario=None, faults=(), style=None, recording=None): the mockmail fixture's "
+        "scenario file, faults (in the scenario's shape), response style ('wire' or 'docs') and "
+        "recording (replayed from recordings/NAME.yaml beside the test file) for this test",
     )
 
 
@@ -94,6 +115,7 @@ def mockmail(
     if options.style not in (None, "wire", "docs"):
         raise ValueError(f"{options.style!r} is not a mockmail style; valid: 'wire', 'docs'")
     mockmail_server.reset(_scenario(options.scenario), style=options.style)  # type: ignore[arg-type]
+    mockmail_server.state.replay = _replay(request, options.recording)
     for spec in options.faults:
         mockmail_server.add_fault(spec)
     return MockMail(mockmail_server)
@@ -104,8 +126,15 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     """Fail the test whose request raised inside the server thread, with that exception."""
     result = yield
     handle = getattr(item, "funcargs", {}).get("mockmail")
-    if handle is not None and handle.server.state.errors:
-        raise handle.server.state.errors[0]
+    if handle is None:
+        return result
+    state = handle.server.state
+    if state.errors:
+        raise state.errors[0]
+    if state.replay is not None and state.replay.problems:
+        raise state.replay.problems[0]
+    if state.replay is not None and state.replay.misses:
+        raise AssertionError("\n".join(miss.describe() for miss in state.replay.misses))
     return result
 
 
@@ -122,6 +151,19 @@ def _options(request: pytest.FixtureRequest, config: Mapping[str, Any]) -> Marke
     if isinstance(scenario, str | Path) and not Path(scenario).is_absolute():
         scenario = request.path.parent / scenario
     return dataclasses.replace(defaults, **{**marker.kwargs, "scenario": scenario or defaults.scenario})
+
+
+def _replay(request: pytest.FixtureRequest, name: str | None) -> Replay | None:
+    """The test's recording, replayed (and recorded, as --mockmail-record-mode says)."""
+    if name is None:
+        return None
+    from mockmail.replay import Replay
+
+    path = request.path.parent / "recordings" / (name if name.endswith(".yaml") else f"{name}.yaml")
+    config = request.config
+    return Replay(
+        path, mode=config.getoption("mockmail_record_mode"), upstream=config.getoption("mockmail_upstream")
+    )
 
 
 def _check_keys(where: str, options: Mapping[str, Any]) -> None:

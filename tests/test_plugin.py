@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from mockmail import MockMailServer
+
 ROOT = Path(__file__).resolve().parent.parent
 CAROL = """
 users:
@@ -94,7 +96,9 @@ def test_a_misspelled_marker_option_errors_that_test_only(pytester: pytest.Pytes
     result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1, errors=1)
     result.stdout.fnmatch_lines(
-        ["*TypeError: @pytest.mark.mockmail got unknown option 'scenaro'; valid: scenario, faults, style"]
+        [
+            "*TypeError: @pytest.mark.mockmail got unknown option 'scenaro'; valid: scenario, faults, style, recording"
+        ]
     )
 
 
@@ -267,3 +271,54 @@ def test_xdist_workers_each_get_their_own_server(pytester: pytest.Pytester):
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2", "-s")
     result.assert_outcomes(passed=8)
+
+
+def test_recording_marker_round_trip(pytester: pytest.Pytester):
+    pytester.makepyfile(
+        test_recorded="""
+        import pytest
+        import requests
+
+        @pytest.mark.mockmail(recording="bob-saves")
+        def test_bob_saves(mockmail):
+            url = mockmail.url + "/api/2.0/mail/accounts"
+            response = requests.put(url, json={"email": "bob@example.com", "name": "Bob"}, headers={"Authorization": "bob-token"})
+            assert response.json()["response"]["name"] == "Bob"
+        """
+    )
+    with MockMailServer() as portal:
+        recorded = pytester.runpytest(
+            "-p", "no:cacheprovider", "--mockmail-record-mode", "once", "--mockmail-upstream", portal.url
+        )
+        recorded.assert_outcomes(passed=1)
+        assert [(entry.method, entry.status) for entry in portal.journal()] == [("PUT", 200)]
+    saved = pytester.path / "recordings" / "bob-saves.yaml"
+    assert "bob-token" not in saved.read_text()
+    # Offline: the default mode, none, replays and never touches the network.
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+    pytester.makepyfile(
+        test_recorded="""
+        import pytest
+        import requests
+
+        @pytest.mark.mockmail(recording="bob-saves")
+        def test_bob_saves(mockmail):
+            url = mockmail.url + "/api/2.0/mail/accounts"
+            requests.put(url, json={"email": "bob@example.com", "name": "Robert"}, headers={"Authorization": "bob-token"})
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*no recorded interaction matches PUT /api/2.0/mail/accounts",
+            "*closest: PUT /api/2.0/mail/accounts",
+            "*body.name: recorded 'Bob', received 'Robert'",
+        ]
+    )
+
+
+def test_the_plugin_spells_the_record_modes_as_replay_does():
+    from mockmail import pytest_plugin, replay
+
+    assert pytest_plugin.RECORD_MODES == replay.RECORD_MODES
