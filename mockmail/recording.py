@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import os
 import tempfile
@@ -70,15 +72,50 @@ class Recording:
     """The interactions of a recording, oldest first."""
 
     interactions: list[Interaction] = field(default_factory=list)
+    # Each interaction's text, made once: a recorder rewrites the file after every exchange.
+    _yaml: list[str] = field(default_factory=list)
+    _json: list[str] = field(default_factory=list)
 
-    def dump(self) -> str:
-        """The recording as YAML text."""
-        document = {"version": VERSION, "interactions": [item.to_yaml() for item in self.interactions]}
-        text: str = yaml.dump(document, Dumper=_DUMPER, sort_keys=False, allow_unicode=True, width=100)
-        return text
+    def texts(self) -> tuple[str, str]:
+        """The recording as YAML, for people, and as JSON, the cache that loads fast."""
+        for interaction in self.interactions[len(self._yaml) :]:
+            item = interaction.to_yaml()
+            self._yaml.append(
+                yaml.dump([item], Dumper=_DUMPER, sort_keys=False, allow_unicode=True, width=100)
+            )
+            self._json.append(json.dumps(item, separators=(",", ":")))
+        items = "".join(self._yaml) if self._yaml else "[]\n"
+        return (
+            f"version: {VERSION}\ninteractions:\n{items}",
+            f'{{"version":{VERSION},"interactions":[{",".join(self._json)}]}}',
+        )
+
+    def forget_last(self) -> None:
+        """Take the newest interaction back out (one that may not be written)."""
+        self.interactions.pop()
+        del self._yaml[len(self.interactions) :]
+        del self._json[len(self.interactions) :]
 
 
-def save_recording(path: Path, text: str) -> None:
+def cache_path(path: Path) -> Path:
+    """Where a recording's JSON cache lives: beside it, hidden."""
+    return path.with_name(f".{path.name}.json")
+
+
+def save_recording(path: Path, recording: Recording) -> None:
+    """Write the recording and its cache, each complete at every moment (see write_atomically)."""
+    yaml_text, json_text = recording.texts()
+    write_atomically(path, yaml_text)
+    _write_cache(path, yaml_text.encode("utf-8"), json_text)
+
+
+def _write_cache(path: Path, yaml_bytes: bytes, json_text: str) -> None:
+    digest = hashlib.sha256(yaml_bytes).hexdigest()
+    with contextlib.suppress(OSError):  # the cache only saves time: without it the YAML is parsed
+        write_atomically(cache_path(path), f'{{"sha256":"{digest}","recording":{json_text}}}')
+
+
+def write_atomically(path: Path, text: str) -> None:
     """Write ``text`` so that ``path`` is complete at every moment: a temporary file, then a rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -94,13 +131,19 @@ def save_recording(path: Path, text: str) -> None:
 
 
 def load_recording(path: Path) -> Recording:
-    """Read and check a recording file."""
+    """Read and check a recording file; from its JSON cache when that is of the same YAML."""
     try:
-        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
+        data = path.read_bytes()
     except FileNotFoundError:
         raise RecordingError(f"{path}: no such recording") from None
-    except yaml.YAMLError as error:
-        raise RecordingError(f"{path}: invalid YAML: {error}") from None
+    document = _cached(path, data)
+    if document is None:
+        try:
+            document = yaml.load(data.decode("utf-8"), Loader=_LOADER)
+        except (yaml.YAMLError, UnicodeDecodeError) as error:
+            raise RecordingError(f"{path}: invalid YAML: {error}") from None
+        if isinstance(document, dict):
+            _write_cache(path, data, json.dumps(document, separators=(",", ":"), default=str))
     if not isinstance(document, dict) or document.get("version") != VERSION:
         raise RecordingError(f"{path}: not a mockmail recording (expected 'version: {VERSION}' at the top)")
     items = document.get("interactions") or []
@@ -109,6 +152,17 @@ def load_recording(path: Path) -> Recording:
     return Recording(
         [_interaction(item, f"{path}: interactions[{index}]") for index, item in enumerate(items)]
     )
+
+
+def _cached(path: Path, data: bytes) -> Any:
+    """The recording from its cache, if the cache was made from exactly these YAML bytes."""
+    try:
+        cache = json.loads(cache_path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(cache, dict) or cache.get("sha256") != hashlib.sha256(data).hexdigest():
+        return None
+    return cache.get("recording")
 
 
 def _interaction(item: Any, where: str) -> Interaction:

@@ -194,11 +194,16 @@ class Replay:
             ),
         )
         with self._lock:
-            self._recording.interactions.append(self._redactor.scrub(interaction))
-            text = self._recording.dump()
-            self._redactor.check(text, str(self.path))  # fails closed: nothing is written
-            save_recording(self.path, text)
-            self._add(self._recording.interactions[-1])
+            scrubbed = self._redactor.scrub(interaction)
+            self._recording.interactions.append(scrubbed)
+            try:
+                for text in self._recording.texts():
+                    self._redactor.check(text, str(self.path))  # fails closed: nothing is written
+            except SecretLeak:
+                self._recording.forget_last()
+                raise
+            save_recording(self.path, self._recording)
+            self._add(scrubbed)
         headers = [(name, value) for name, value in answer.headers if name.lower() != "content-length"]
         return Reply(answer.status, [*headers, ("Content-Length", str(len(answer.body)))], answer.body)
 

@@ -15,7 +15,7 @@ import requests
 import yaml
 
 from mockmail import MockMailServer, load_scenario
-from mockmail.recording import RecordingError, load_recording
+from mockmail.recording import RecordingError, cache_path, load_recording
 from mockmail.replay import Replay, check_record_mode
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -118,9 +118,10 @@ def test_the_proxy_returns_the_upstreams_answers_unchanged(tmp_path: Path, upstr
 def test_no_secret_of_the_session_is_in_the_file(tmp_path: Path, upstream: MockMailServer):
     path = tmp_path / "session.yaml"
     record(path, upstream)
-    data = path.read_bytes()
-    for secret in SECRETS:
-        assert secret.encode() not in data, secret
+    for written in (path, cache_path(path)):
+        data = written.read_bytes()
+        for secret in SECRETS:
+            assert secret.encode() not in data, (written, secret)
     text = path.read_text()
     assert "<redacted:password>" in text
     assert "<redacted:smtp_password>" in text
@@ -141,6 +142,18 @@ def test_a_recording_is_reviewable_yaml(tmp_path: Path, upstream: MockMailServer
         assert not names & {"date", "server", "content-length"}
 
 
+def test_the_json_cache_is_used_only_for_the_yaml_it_was_made_from(tmp_path: Path, upstream: MockMailServer):
+    path = tmp_path / "session.yaml"
+    record(path, upstream)
+    assert cache_path(path).exists()
+    path.write_text(path.read_text().replace("name: Alice L", "name: Edited By Hand"), encoding="utf-8")
+    (_, put, *_) = load_recording(path).interactions
+    assert isinstance(put.request.body, dict)
+    assert put.request.body["name"] == "Edited By Hand"
+    cache_path(path).write_text("not json", encoding="utf-8")
+    assert len(load_recording(path).interactions) == 5
+
+
 def test_a_planted_secret_is_refused_and_nothing_is_written(tmp_path: Path, upstream: MockMailServer):
     path = tmp_path / "leak.yaml"
     replay = Replay(path, mode="all", upstream=upstream.url)
@@ -151,6 +164,7 @@ def test_a_planted_secret_is_refused_and_nothing_is_written(tmp_path: Path, upst
     assert response.status_code == 502
     assert "refusing to write" in response.json()["mockmail"]
     assert not path.exists()
+    assert not cache_path(path).exists()
     assert len(replay.problems) == 1
 
 
@@ -194,7 +208,7 @@ def test_kill_9_while_recording_leaves_a_loadable_file(tmp_path: Path, upstream:
         assert process.stdout is not None
         process.stdout.close()
     assert len(load_recording(path).interactions) == 5
-    assert not list(tmp_path.glob(".killed.yaml.*"))  # no temporary file left behind
+    assert not list(tmp_path.glob("*.tmp"))  # no temporary file left behind
 
 
 def test_a_miss_names_the_closest_request_and_each_difference(tmp_path: Path, upstream: MockMailServer):

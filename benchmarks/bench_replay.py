@@ -1,0 +1,117 @@
+"""What replay costs: a PUT answered from a 1,000-interaction recording against the stateful mock.
+
+Run: .venv/bin/python benchmarks/bench_replay.py [--requests N]
+
+- median PUT latency over a kept-alive http.client connection, replay (a recording of 1,000
+  updates, the request matching one in the middle) against the stateful mock, taking turns
+  in blocks; target: replay within 1.2x;
+- the time to load a 10,000-interaction recording; target: under 1 s.
+Prints a report and exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from mockmail import MockMailServer
+from mockmail.recording import Interaction, Message, Recording, cache_path, load_recording, save_recording
+from mockmail.replay import Replay
+from mockmail.scenarios import default_scenario
+from mockmail.wire import envelope, updated_account
+
+PATH = "/api/2.0/mail/accounts"
+HEADERS = {"Authorization": "bob-token", "Content-Type": "application/json"}
+BLOCK = 100
+
+
+def update(index: int) -> dict[str, object]:
+    return {"email": "bob@example.com", "name": f"Bob {index}", "server": "imap.bob.example", "port": 993}
+
+
+def synthetic(count: int) -> Recording:
+    """``count`` recorded updates of bob's account, each with another name."""
+    bob = default_scenario().users[1].accounts[0]
+    interactions = []
+    for index in range(count):
+        sent = update(index)
+        answer = envelope(updated_account(bob, "bob@example.com", None) | {"name": sent["name"]})
+        interactions.append(
+            Interaction(
+                method="PUT",
+                path=PATH,
+                query={},
+                request=Message(
+                    {"Authorization": "<redacted:token>", "Content-Type": "application/json"}, sent
+                ),
+                status=200,
+                response=Message({"Content-Type": "application/json; charset=UTF-8"}, answer),
+            )
+        )
+    return Recording(interactions)
+
+
+def timed_block(connection: http.client.HTTPConnection, body: str, samples: list[int]) -> None:
+    for _ in range(BLOCK):
+        started = time.perf_counter_ns()
+        connection.request("PUT", PATH, body=body, headers=HEADERS)
+        response = connection.getresponse()
+        response.read()
+        samples.append(time.perf_counter_ns() - started)
+        assert response.status == 200, response.status
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=2000, help="PUTs measured on each server")
+    blocks = max(1, parser.parse_args().requests // BLOCK)
+    body = json.dumps(update(500))
+    with tempfile.TemporaryDirectory() as folder:
+        small, large = Path(folder, "1000.yaml"), Path(folder, "10000.yaml")
+        save_recording(small, synthetic(1000))
+        save_recording(large, synthetic(10_000))
+        loads = []
+        for _ in range(3):
+            started = time.perf_counter()
+            load_recording(large)
+            loads.append(time.perf_counter() - started)
+        cache_path(large).unlink()
+        started = time.perf_counter()
+        load_recording(large)  # parses the YAML, and writes the cache again
+        cold = time.perf_counter() - started
+        with MockMailServer(replay=Replay(small)) as replaying, MockMailServer() as stateful:
+            runs = [
+                (http.client.HTTPConnection(server.host, server.port, timeout=10), [])
+                for server in (replaying, stateful)
+            ]
+            for connection, samples in runs:  # warm-up
+                timed_block(connection, body, samples)
+                samples.clear()
+            for _ in range(blocks):
+                for connection, samples in runs:
+                    timed_block(connection, body, samples)
+            for connection, _ in runs:
+                connection.close()
+    (_, replay_times), (_, stateful_times) = runs
+    print(f"{'PUT over a kept-alive connection':40} {'median us':>10} {'p99 us':>10}")
+    for label, samples in (("replay, 1,000 interactions", replay_times), ("stateful mock", stateful_times)):
+        p99 = statistics.quantiles(samples, n=100)[98] / 1000
+        print(f"{label:40} {statistics.median(samples) / 1000:10.0f} {p99:10.0f}")
+    print(f"{'load a 10,000-interaction recording, s':40} {min(loads):10.3f}")
+    print(f"{'the same without its cache (YAML parsed), s':40} {cold:10.3f}")
+    print()
+    ratio = statistics.median(replay_times) / statistics.median(stateful_times)
+    print(
+        f"target: replay within 1.2x of the stateful PUT: {ratio:.2f}x  {'PASS' if ratio <= 1.2 else 'FAIL'}"
+    )
+    verdict = "PASS" if min(loads) < 1 else "FAIL"
+    print(f"target: 10,000 interactions load under 1 s: {min(loads):.3f} s  {verdict}")
+
+
+if __name__ == "__main__":
+    main()
