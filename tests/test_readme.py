@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import itertools
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import requests
 
 from mockmail import MockMailServer, parse_scenario
+from mockmail.recording import load_recording
 from mockmail.scenarios import default_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,6 +59,30 @@ def test_curl_examples_in_order_print_what_the_readme_shows():
                 check=True,
             )
             assert VOLATILE_HEADERS.sub("", result.stdout.replace("\r\n", "\n")).strip() == expected.strip()
+
+
+def test_the_record_command_records(tmp_path):
+    (command,) = [text.strip() for text in blocks("sh") if text.startswith("mockmail record")]
+    arguments = shlex.split(command)
+    with MockMailServer() as portal:
+        arguments[arguments.index("--upstream") + 1] = portal.url
+        arguments[arguments.index("--out") + 1] = str(tmp_path / "session.yaml")
+        process = subprocess.Popen(
+            [sys.executable, "-m", *arguments, "--port", "0"], stdout=subprocess.PIPE, text=True
+        )
+        try:
+            assert process.stdout is not None
+            url = process.stdout.readline().strip().removeprefix("mockmail serving on ")
+            response = requests.get(
+                url + "/api/2.0/mail/accounts", headers={"Authorization": "bob-token"}, timeout=5
+            )
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+            assert process.stdout is not None
+            process.stdout.close()
+    assert response.status_code == 200
+    assert len(load_recording(tmp_path / "session.yaml").interactions) == 1
 
 
 def test_python_examples_without_pytest_run(monkeypatch):
