@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 HOP_BY_HOP = frozenset(
     {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade", "host"}
 )
+# Asked of the upstream instead of the client's gzip: a recording keeps bodies a person can read.
+NOT_FORWARDED = frozenset({"content-length", "accept-encoding"})
 UPSTREAM_TIMEOUT_S = 30.0
 
 
@@ -37,8 +39,9 @@ def forward(upstream: str, method: str, target: str, headers: list[tuple[str, st
     try:
         connection.putrequest(method, base.path.rstrip("/") + target, skip_accept_encoding=True)
         for name, value in headers:
-            if name.lower() not in HOP_BY_HOP and name.lower() != "content-length":
+            if name.lower() not in HOP_BY_HOP and name.lower() not in NOT_FORWARDED:
                 connection.putheader(name, value)
+        connection.putheader("Accept-Encoding", "identity")
         connection.putheader("Content-Length", str(len(body)))
         connection.endheaders(body)
         response = connection.getresponse()

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import flask
 import pytest
 import requests
 import yaml
@@ -410,3 +411,18 @@ def test_a_bad_recording_is_named(tmp_path: Path):
     path.write_text(json.dumps({"version": 2}), encoding="utf-8")
     with pytest.raises(RecordingError, match="not a mockmail recording"):
         load_recording(path)
+
+
+def test_the_upstream_is_asked_for_bodies_a_person_can_read(tmp_path: Path, upstream: MockMailServer):
+    seen: list[str] = []
+
+    def remember_encoding() -> None:
+        seen.append(flask.request.headers.get("Accept-Encoding", ""))
+
+    upstream.app.before_request(remember_encoding)  # the upstream has answered nothing yet
+    path = tmp_path / "plain.yaml"
+    with MockMailServer(replay=Replay(path, mode="all", upstream=upstream.url)) as proxy:
+        requests.get(
+            proxy.url + ACCOUNTS, headers={"Authorization": TOKEN, "Accept-Encoding": "gzip"}, timeout=5
+        )
+    assert seen == ["identity"]
