@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -30,6 +31,7 @@ from mockmail.wire import render_json
 
 RECORD_MODES = ("none", "once", "new", "all")
 ON_MISS = ("fail", "fallthrough")
+KEPT = 100
 MISS_STATUS = 404  # not one of the real server's 200/401/500 shapes, and no client retries it
 CACHE_BUSTER = "__"  # the web client's ?__=123456
 WILDCARD = "<*>"
@@ -114,8 +116,10 @@ class Replay:
     upstream: str | None = None
     on_miss: str = "fail"
     redact: Iterable[str] = ()
-    misses: list[Miss] = field(default_factory=list)
-    problems: list[Exception] = field(default_factory=list)  # upstream failures, refused writes
+    # The latest misses (with on_miss "fail") and problems (upstream failures, refused writes),
+    # bounded so a server left running does not grow.
+    misses: deque[Miss] = field(default_factory=lambda: deque(maxlen=KEPT))
+    problems: deque[Exception] = field(default_factory=lambda: deque(maxlen=KEPT))
     _recording: Recording = field(init=False)
     _records: bool = field(init=False)
     _redactor: Redactor = field(init=False)
@@ -151,10 +155,10 @@ class Replay:
                 return _recorded(entry.interaction)
         if self._records:
             return self._record(request)
-        miss = self._miss(request, fields)
-        self.misses.append(miss)
         if self.on_miss == "fallthrough":
             return None
+        miss = self._miss(request, fields)
+        self.misses.append(miss)
         body = json.dumps(miss.to_json(), indent=2).encode("utf-8")
         return Reply(MISS_STATUS, [("Content-Type", "application/json"), ("X-Mockmail", "replay-miss")], body)
 
@@ -170,11 +174,13 @@ class Replay:
                 and _has_credentials(list(entry.interaction.request.headers.items())) == has_credentials
                 and not _differences(entry.fields, fields)
             ]
-        if not candidates:
-            return None
-        # Identical requests replay their recorded answers in order, then the last one again.
-        entry = next((entry for entry in candidates if not entry.used), candidates[-1])
-        entry.used = True
+        # Identical requests replay their recorded answers in order; once all are used, a replay
+        # answers the last again, while a recording session records the request anew.
+        entry = next((entry for entry in candidates if not entry.used), None)
+        if entry is None and candidates and not self._records:
+            entry = candidates[-1]
+        if entry is not None:
+            entry.used = True
         return entry
 
     def _record(self, request: Incoming) -> Reply:
@@ -203,11 +209,11 @@ class Replay:
                 self._recording.forget_last()
                 raise
             save_recording(self.path, self._recording)
-            self._add(scrubbed)
+            self._add(scrubbed).used = True  # played by being recorded
         headers = [(name, value) for name, value in answer.headers if name.lower() != "content-length"]
         return Reply(answer.status, [*headers, ("Content-Length", str(len(answer.body)))], answer.body)
 
-    def _add(self, interaction: Interaction) -> None:
+    def _add(self, interaction: Interaction) -> _Entry:
         fields = _fields(interaction.query, interaction.request.body)
         entry = _Entry(interaction, fields)
         key = _key(
@@ -218,6 +224,7 @@ class Replay:
         )
         self._index.setdefault(key, []).append(entry)
         self._entries.append(entry)
+        return entry
 
     def _miss(self, request: Incoming, fields: dict[str, str]) -> Miss:
         received = {"method": request.method, "path": request.path, "fields": fields}

@@ -426,3 +426,30 @@ def test_the_upstream_is_asked_for_bodies_a_person_can_read(tmp_path: Path, upst
             proxy.url + ACCOUNTS, headers={"Authorization": TOKEN, "Accept-Encoding": "gzip"}, timeout=5
         )
     assert seen == ["identity"]
+
+
+def test_a_recording_session_records_a_repeated_request_again(tmp_path: Path, upstream: MockMailServer):
+    path = tmp_path / "repeat.yaml"
+    with MockMailServer(replay=Replay(path, mode="once", upstream=upstream.url)) as proxy:
+
+        def names() -> list[str]:
+            listed = requests.get(proxy.url + ACCOUNTS, headers={"Authorization": "bob-token"}, timeout=5)
+            return [item["name"] for item in listed.json()["response"]]
+
+        before = names()
+        requests.put(
+            proxy.url + ACCOUNTS,
+            json={"email": "bob@example.com", "name": "Changed"},
+            headers={"Authorization": "bob-token"},
+            timeout=5,
+        )
+        after = names()  # the same GET as before: recorded again, not answered from the first
+    assert (before, after) == ([""], ["Changed"])
+    with MockMailServer(replay=Replay(path)) as offline:
+        replayed = [
+            requests.get(offline.url + ACCOUNTS, headers={"Authorization": "x"}, timeout=5).json()[
+                "response"
+            ][0]["name"]
+            for _ in range(2)
+        ]
+    assert replayed == ["", "Changed"]
