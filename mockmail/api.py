@@ -60,8 +60,13 @@ def authentication(extension: str = "json") -> Response:
     user = mock_state().store.user_for_login(params.get("username", ""), params.get("password", ""))
     if user is None:
         raise ApiError(500, "User authentication failed", HRESULT_SYSTEM)
-    expires = (datetime.now(UTC) + TOKEN_LIFETIME).isoformat(timespec="microseconds")
+    expires = _api_date_time(datetime.now(UTC) + TOKEN_LIFETIME)
     return render(envelope({"token": user.token, "expires": expires}, 201), 201, extension)
+
+
+def _api_date_time(moment: datetime) -> str:
+    """ApiDateTime.ToString(): seven fraction digits, and Z for a zero offset."""
+    return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond:06d}0Z"
 
 
 def _success(mock: MockState, data: Any, extension: str) -> Response:

@@ -28,8 +28,9 @@ def render_error(error: ApiError) -> Response:
 
 
 def unauthorized() -> Response:
-    """The real 401: plain text, and a Basic challenge when an Authorization header was sent."""
-    response = Response("Unauthorized", status="401 Unauthorized", content_type="text/plain; charset=utf-8")
+    """The real 401: the bare text, and a Basic challenge when an Authorization header was sent."""
+    # No JSON: ErrorHttpHandler writes the text and sets no type, so ASP.NET's default applies.
+    response = Response("Unauthorized", status="401 Unauthorized", content_type="text/html; charset=utf-8")
     if "Authorization" in request.headers:
         response.headers["WWW-Authenticate"] = f'Basic Realm="{_hostname(request.host)}"'
     return response

@@ -49,13 +49,11 @@ def updated_account(account: Account, sent_email: str, default_email: str | None
 
 def listed_accounts(user: User, accounts: list[Account]) -> list[dict[str, Any]]:
     """``GET /api/2.0/mail/accounts``: each mailbox with its real extras, then its aliases (C6)."""
-    mailboxes = [_listed(account, account.email, user.default_account, alias=False) for account in accounts]
-    aliases = [
-        _listed(account, alias, user.default_account, alias=True)
-        for account in accounts
-        for alias in account.aliases
-    ]
-    return mailboxes + aliases
+    listed = []
+    for account in accounts:
+        listed.append(_listed(account, account.email, user.default_account, alias=False))
+        listed.extend(_listed(account, alias, user.default_account, alias=True) for alias in account.aliases)
+    return listed
 
 
 def _listed(account: Account, email: str, default_email: str | None, *, alias: bool) -> dict[str, Any]:
@@ -127,9 +125,10 @@ def error_envelope(error: ApiError) -> dict[str, Any]:
     }
 
 
-# Json.NET with ONLYOFFICE's JsonStringConverter writes `/` as `\/` and control characters as
-# \u00xx; Python's encoder writes the short escapes. Pairs are matched first so `\\n` stays.
-_RE_ESCAPE = re.compile(r'\\\\|\\"|\\[bfnrt]|/')
+# ONLYOFFICE's JsonStringConverter writes `/` as `\/`, control characters as \u00xx (Python's
+# encoder writes the short escapes), and characters beyond the BMP as a \uxxxx surrogate pair,
+# U+FFFE and U+FFFF as \uxxxx (Python's writes them raw). Pairs are matched first so `\\n` stays.
+_RE_ESCAPE = re.compile(r'\\\\|\\"|\\[bfnrt]|/|[\ud800-\udfff\ufffe\uffff\U00010000-\U0010ffff]')
 _NET_ESCAPES = {
     "/": "\\/",
     "\\b": "\\u0008",
@@ -143,9 +142,21 @@ _NET_ESCAPES = {
 def render_json(value: Any) -> bytes:
     """Compact JSON text, escaped as the real server escapes it."""
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    if "/" in text or "\\" in text:
-        text = _RE_ESCAPE.sub(lambda match: _NET_ESCAPES.get(match.group(), match.group()), text)
-    return text.encode("utf-8")
+    if "/" in text or "\\" in text or not text.isascii():
+        text = _RE_ESCAPE.sub(_net_escape, text)
+    return text.encode("utf-8", errors="surrogatepass")
+
+
+def _net_escape(match: re.Match[str]) -> str:
+    found = match.group()
+    if found in _NET_ESCAPES:
+        return _NET_ESCAPES[found]
+    if len(found) == 1 and ord(found) > 0xFFFF:
+        code = ord(found) - 0x10000
+        return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+    if len(found) == 1 and (0xD800 <= ord(found) <= 0xDFFF or ord(found) >= 0xFFFE):
+        return f"\\u{ord(found):04x}"
+    return found
 
 
 def render_xml(value: Any) -> bytes:

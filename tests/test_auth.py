@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 
 import pytest
 import requests
@@ -53,7 +54,7 @@ def test_bad_credentials_get_the_plain_text_401_with_a_basic_challenge(url, auth
     )
     assert response.status_code == 401
     assert response.text == "Unauthorized"
-    assert response.headers["Content-Type"].startswith("text/plain")
+    assert response.headers["Content-Type"] == "text/html; charset=utf-8"  # ASP.NET's default
     assert response.headers["WWW-Authenticate"] == 'Basic Realm="127.0.0.1"'
 
 
@@ -102,6 +103,7 @@ def test_logging_in_returns_the_users_token_with_201(url, send):
     body = response.json()
     assert (body["count"], body["status"], body["statusCode"]) == (1, 0, 201)
     assert list(body["response"]) == ["token", "expires"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z", body["response"]["expires"])  # ApiDateTime
     assert body["response"]["token"] == ALICE_TOKEN
 
 

@@ -57,7 +57,7 @@ def test_the_example_means_what_its_comments_say():
 def test_team_example_lists_its_extras_over_http():
     with MockMailServer(ROOT / "scenarios" / "team.yaml") as server:
         body = requests.get(server.url + ACCOUNTS, headers={"Authorization": "carol-token"}, timeout=5).json()
-    mailbox, archive, alias = body["response"]
+    mailbox, alias, archive = body["response"]  # each mailbox, then its aliases
     assert (mailbox["mailboxId"], mailbox["signature"]["html"], mailbox["signature"]["isActive"]) == (
         101,
         "<p>Carol, Team Lead</p>",

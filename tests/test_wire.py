@@ -18,6 +18,10 @@ def test_slashes_and_control_characters_are_escaped_as_json_net_does():
     assert json.loads(text) == {"m": '<br/>a\r\nb\t"c"\\n\x01é'}
 
 
+def test_characters_beyond_the_bmp_are_surrogate_pairs_and_the_rest_is_raw():
+    assert render_json({"m": "😀\ufffeé<&'"}) == '{"m":"\\ud83d\\ude00\\ufffeé<&\'"}'.encode()
+
+
 def test_the_envelope_leaves_out_a_zero_count():
     assert list(envelope([])) == ["status", "statusCode", "response"]
     assert envelope([1, 2])["count"] == 2
