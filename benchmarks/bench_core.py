@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import http.client
-import json
 import statistics
 import subprocess
 import sys
@@ -27,31 +26,13 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-PATH = "/api/2.0/mail/accounts"
+from timing import PATH, put_latencies
+
 ALICE = "864FE52C-1C1C-469F-9308-51DAFEFE7436"
-# A realistic update of alice's account: the login test passes (the scenario's servers accept it).
-BODY = json.dumps(
-    {
-        "email": "alice@example.com",
-        "name": "Alice Liddell",
-        "account": "alice@example.com",
-        "password": "",
-        "server": "imap.example.com",
-        "port": 993,
-        "smtp_account": "alice@example.com",
-        "smtp_password": "",
-        "smtp_server": "smtp.example.com",
-        "smtp_port": 465,
-        "smtp_auth": True,
-        "restrict": False,
-        "incoming_encryption_type": 1,
-        "outcoming_encryption_type": 1,
-        "auth_type_in": 1,
-        "auth_type_smtp": 1,
-    }
-)
+# The update a generated SDK client sends for alice; the login test passes (the scenario's servers
+# accept it).
+BODY = (Path(__file__).resolve().parent.parent / "fixtures" / "requests" / "sdk-update.json").read_text()
 HEADERS = {"Authorization": ALICE, "Content-Type": "application/json"}
-BLOCK = 100
 SPAWN_TIMEOUT_S = 10.0
 
 # The bare server: a fixed answer of the same size, the body read, nothing logged.
@@ -135,33 +116,6 @@ def spawn_to_first_200(command: list[str]) -> float:
         return seconds
 
 
-def timed_block(connection: http.client.HTTPConnection, samples: list[int]) -> None:
-    for _ in range(BLOCK):
-        started = time.perf_counter_ns()
-        connection.request("PUT", PATH, body=BODY, headers=HEADERS)
-        response = connection.getresponse()
-        response.read()
-        samples.append(time.perf_counter_ns() - started)
-        assert response.status == 200, response.status
-
-
-def put_latencies(ports: list[int], requests: int) -> list[list[int]]:
-    """Nanoseconds per PUT on each port, over one kept-alive connection each, in turns."""
-    connections = [http.client.HTTPConnection("127.0.0.1", port, timeout=10) for port in ports]
-    samples: list[list[int]] = [[] for _ in ports]
-    try:
-        for connection, times in zip(connections, samples, strict=True):  # warm-up
-            timed_block(connection, times)
-            times.clear()
-        for _ in range(max(1, requests // BLOCK)):
-            for connection, times in zip(connections, samples, strict=True):
-                timed_block(connection, times)
-    finally:
-        for connection in connections:
-            connection.close()
-    return samples
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000, help="PUTs measured on each server")
@@ -177,7 +131,8 @@ def main() -> None:
     flask_cli = [sys.executable, "-c", FLASK_SERVER]
     with contextlib.ExitStack() as stack:
         ports = [stack.enter_context(spawned(cli))[0] for cli in (mockmail_cli, bare_cli, flask_cli)]
-        mock_times, bare_times, flask_times = put_latencies(ports, options.requests)
+        addresses = [("127.0.0.1", port) for port in ports]
+        mock_times, bare_times, flask_times = put_latencies(addresses, BODY, HEADERS, options.requests)
 
     print(f"{'':32} {'mockmail':>10} {'bare Werkzeug':>14} {'1-route Flask':>14}")
     medians = f"{statistics.median(ours):10.3f} {statistics.median(theirs):14.3f}"

@@ -12,12 +12,13 @@ Prints a report and exits 0.
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import statistics
 import tempfile
 import time
 from pathlib import Path
+
+from timing import PATH, median_us, p99_us, put_latencies
 
 from mockmail import MockMailServer
 from mockmail.recording import Interaction, Message, Recording, cache_path, load_recording, save_recording
@@ -25,9 +26,7 @@ from mockmail.replay import Replay
 from mockmail.scenarios import default_scenario
 from mockmail.wire import envelope, updated_account
 
-PATH = "/api/2.0/mail/accounts"
 HEADERS = {"Authorization": "bob-token", "Content-Type": "application/json"}
-BLOCK = 100
 
 
 def update(index: int) -> dict[str, object]:
@@ -56,20 +55,10 @@ def synthetic(count: int) -> Recording:
     return Recording(interactions)
 
 
-def timed_block(connection: http.client.HTTPConnection, body: str, samples: list[int]) -> None:
-    for _ in range(BLOCK):
-        started = time.perf_counter_ns()
-        connection.request("PUT", PATH, body=body, headers=HEADERS)
-        response = connection.getresponse()
-        response.read()
-        samples.append(time.perf_counter_ns() - started)
-        assert response.status == 200, response.status
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000, help="PUTs measured on each server")
-    blocks = max(1, parser.parse_args().requests // BLOCK)
+    requests = parser.parse_args().requests
     body = json.dumps(update(500))
     with tempfile.TemporaryDirectory() as folder:
         small, large = Path(folder, "1000.yaml"), Path(folder, "10000.yaml")
@@ -85,23 +74,11 @@ def main() -> None:
         load_recording(large)  # parses the YAML, and writes the cache again
         cold = time.perf_counter() - started
         with MockMailServer(replay=Replay(small)) as replaying, MockMailServer() as stateful:
-            runs = [
-                (http.client.HTTPConnection(server.host, server.port, timeout=10), [])
-                for server in (replaying, stateful)
-            ]
-            for connection, samples in runs:  # warm-up
-                timed_block(connection, body, samples)
-                samples.clear()
-            for _ in range(blocks):
-                for connection, samples in runs:
-                    timed_block(connection, body, samples)
-            for connection, _ in runs:
-                connection.close()
-    (_, replay_times), (_, stateful_times) = runs
+            addresses = [(server.host, server.port) for server in (replaying, stateful)]
+            replay_times, stateful_times = put_latencies(addresses, body, HEADERS, requests)
     print(f"{'PUT over a kept-alive connection':40} {'median us':>10} {'p99 us':>10}")
     for label, samples in (("replay, 1,000 interactions", replay_times), ("stateful mock", stateful_times)):
-        p99 = statistics.quantiles(samples, n=100)[98] / 1000
-        print(f"{label:40} {statistics.median(samples) / 1000:10.0f} {p99:10.0f}")
+        print(f"{label:40} {median_us(samples):10.0f} {p99_us(samples):10.0f}")
     print(f"{'load a 10,000-interaction recording, s':40} {min(loads):10.3f}")
     print(f"{'the same without its cache (YAML parsed), s':40} {cold:10.3f}")
     print()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import requests
 
@@ -13,39 +14,18 @@ from mockmail.server import MockMailServer
 
 ACCOUNTS = "/api/2.0/mail/accounts"
 
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "requests"
 # The web client's exact request (reference Part B): form-encoded strings, `+` for spaces, an
 # empty password meaning "keep", the cookie as the only credential, and the cache-buster.
-WEB_CLIENT_BODY = (
-    "name=Alice+Liddell&email=alice%40example.com&account=alice%40example.com&password="
-    "&port=993&server=imap.example.com&smtp_account=alice%40example.com&smtp_password="
-    "&smtp_port=465&smtp_server=smtp.example.com&smtp_auth=true&restrict=false"
-    "&incoming_encryption_type=1&outcoming_encryption_type=1&auth_type_in=1&auth_type_smtp=1"
-)
+WEB_CLIENT_BODY = (FIXTURES / "web-client-update.txt").read_text(encoding="utf-8").strip()
 WEB_CLIENT_HEADERS = {
     "Content-Type": "application/x-www-form-urlencoded; charset=UTF-8",
     "Accept": "application/json, text/javascript, */*; q=0.01",
     "X-Requested-With": "XMLHttpRequest",
     "Cookie": "asc_auth_key=864FE52C-1C1C-469F-9308-51DAFEFE7436",
 }
-
-ALICE_SETTINGS = {
-    "email": "alice@example.com",
-    "name": "Alice Liddell",
-    "account": "alice@example.com",
-    "password": "",
-    "server": "imap.example.com",
-    "port": 993,
-    "smtp_account": "alice@example.com",
-    "smtp_password": "",
-    "smtp_server": "smtp.example.com",
-    "smtp_port": 465,
-    "smtp_auth": True,
-    "restrict": False,
-    "incoming_encryption_type": 1,
-    "outcoming_encryption_type": 1,
-    "auth_type_in": 1,
-    "auth_type_smtp": 1,
-}
+# What a generated SDK client sends: JSON, numbers and booleans as JSON values.
+ALICE_SETTINGS = json.loads((FIXTURES / "sdk-update.json").read_text(encoding="utf-8"))
 
 # C5.1 composed for alice's mailbox (id 1): byte for byte, field order included.
 EXPECTED_BODY = (
