@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mockmail.app import create_app
+    from mockmail.replay import Replay
     from mockmail.scenarios import Scenario, ScenarioError, load_scenario, parse_scenario
     from mockmail.server import MockMailServer
     from mockmail.testing import MockMail
@@ -13,6 +14,7 @@ if TYPE_CHECKING:
 __all__ = [
     "MockMail",
     "MockMailServer",
+    "Replay",
     "Scenario",
     "ScenarioError",
     "create_app",
@@ -26,6 +28,7 @@ _HOMES = {
     "create_app": "mockmail.app",
     "MockMail": "mockmail.testing",
     "MockMailServer": "mockmail.server",
+    "Replay": "mockmail.replay",
     "Scenario": "mockmail.scenarios",
     "ScenarioError": "mockmail.scenarios",
     "load_scenario": "mockmail.scenarios",
