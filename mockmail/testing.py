@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from mockmail.faults import FaultStatus
+from mockmail.faults import FaultStatus, normalize_path
 from mockmail.journal import JournalEntry
 from mockmail.models import Account, User
 from mockmail.server import MockMailServer
@@ -91,7 +91,7 @@ class MockMail:
         return [
             entry
             for entry in self.journal()
-            if (entry.method, entry.path.removesuffix(".json")) == UPDATE
+            if (entry.method, normalize_path(entry.path)) == UPDATE
             and (email is None or entry.email == email.lower())
         ]
 
