@@ -144,13 +144,14 @@ def _serve(
         raise click.ClickException(str(error)) from None
     except OSError as error:
         raise click.ClickException(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
-    # The first line is the one a script waits for: nothing before it names a URL.
-    click.echo(f"mockmail serving on {server.url}")
-    click.echo(_summary(loaded, server.state.style, replay))
-    sys.stdout.flush()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
+    # From here a stop signal may come at any moment, even before the server loop starts.
     signal.signal(signal.SIGTERM, _interrupt)
     try:
+        # The first line is the one a script waits for: nothing before it names a URL.
+        click.echo(f"mockmail serving on {server.url}")
+        click.echo(_summary(loaded, server.state.style, replay))
+        sys.stdout.flush()
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
         server.serve_forever()  # returns on Ctrl-C: Werkzeug swallows the KeyboardInterrupt
     except KeyboardInterrupt:
         pass
