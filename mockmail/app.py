@@ -15,7 +15,7 @@ from mockmail.control import control
 from mockmail.cors import Cors, WsgiApp
 from mockmail.errors import HRESULT_EXCEPTION, ApiError, Unauthorized
 from mockmail.journal import JournalMiddleware
-from mockmail.replay import ReplayMiddleware
+from mockmail.replay import Replay, ReplayMiddleware
 from mockmail.responses import render_error, unauthorized
 from mockmail.scenarios import Scenario, Style, resolve_scenario
 from mockmail.state import MockState
@@ -24,16 +24,21 @@ MAX_BODY_BYTES = 1 << 20
 log = logging.getLogger("mockmail")
 
 
-def create_app(scenario: Scenario | str | Path | None = None, style: Style | None = None) -> Flask:
+def create_app(
+    scenario: Scenario | str | Path | None = None, style: Style | None = None, replay: Replay | None = None
+) -> Flask:
     """A mock server app for ``scenario`` (a loaded one, a file, or the bundled default).
 
-    ``style`` overrides the scenario's own.
+    ``style`` overrides the scenario's own; ``replay``, a recording, answers before the stateful
+    mock (``app.extensions["mockmail"].replay`` changes it later).
     """
     scenario = resolve_scenario(scenario)
     app = Flask("mockmail")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.json.sort_keys = False  # type: ignore[attr-defined]  # control answers keep their reading order
-    state = app.extensions["mockmail"] = MockState(scenario=scenario, style=style or scenario.style)
+    state = app.extensions["mockmail"] = MockState(
+        scenario=scenario, style=style or scenario.style, replay=replay
+    )
     # CORS outermost: a preflight is answered before anything else, is never journaled and
     # never gets a fault (faults run in the API's views, see injection.py).
     app.wsgi_app = Cors(  # type: ignore[method-assign]

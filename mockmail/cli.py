@@ -7,12 +7,13 @@ import signal
 import sys
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import click
 
 from mockmail.recorded_scenario import scenario_from_recording
 from mockmail.recording import RecordingError, load_recording
-from mockmail.replay import ON_MISS, RECORD_MODES, Replay
+from mockmail.replay import ON_MISS, RECORD_MODES, Replay, check_record_mode
 from mockmail.scenarios import STYLES, Scenario, ScenarioError, Style, resolve_scenario
 from mockmail.server import MockMailServer
 
@@ -25,6 +26,21 @@ def main() -> None:
 
 HOST_HELP = "Address to bind; 0.0.0.0 exposes the mock to the network."
 PORT_HELP = "Port to bind; 0 picks a free one."
+
+
+class RecordMode(click.ParamType[str]):
+    """A record mode; a wrong one gets the message the Python API gives, listing the valid ones."""
+
+    name = "record mode"
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context) -> str:
+        return f"[{'|'.join(RECORD_MODES)}]"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        try:
+            return check_record_mode(str(value))
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
 
 
 @main.command()
@@ -47,7 +63,7 @@ PORT_HELP = "Port to bind; 0 picks a free one."
 )
 @click.option(
     "--record-mode",
-    type=click.Choice(RECORD_MODES),
+    type=RecordMode(),
     default="none",
     show_default=True,
     help="With --replay: none only replays; once records a missing file; new records what does not match; "
@@ -88,10 +104,11 @@ def serve(
 @click.option("--port", default=8025, show_default=True, type=click.IntRange(0, 65535), help=PORT_HELP)
 @click.option(
     "--mode",
-    type=click.Choice(["once", "new", "all"]),
+    type=RecordMode(),
     default="all",
     show_default=True,
-    help="once records only if the file does not exist; new replays what matches and records the rest.",
+    help="all records everything again; once records only if OUT does not exist; new replays what "
+    "matches and records the rest; none only replays OUT.",
 )
 @click.option("--redact", multiple=True, metavar="FIELD", help="Another body field to redact (repeatable).")
 @click.option("--quiet", is_flag=True, help="Do not log each request.")

@@ -165,19 +165,57 @@ def _cached(path: Path, data: bytes) -> Any:
     return cache.get("recording")
 
 
+REQUEST_KEYS = ("method", "path", "query", "headers", "body")
+RESPONSE_KEYS = ("status", "headers", "body")
+
+
 def _interaction(item: Any, where: str) -> Interaction:
-    try:
-        request, response = item["request"], item["response"]
-        return Interaction(
-            method=str(request["method"]).upper(),
-            path=str(request["path"]),
-            query={str(key): str(value) for key, value in (request.get("query") or {}).items()},
-            request=Message(headers=dict(request.get("headers") or {}), body=request.get("body")),
-            status=int(response["status"]),
-            response=Message(headers=dict(response.get("headers") or {}), body=response.get("body")),
-        )
-    except (KeyError, TypeError, ValueError, AttributeError) as error:
-        raise RecordingError(f"{where}: {type(error).__name__}: {error}") from None
+    """One interaction of a loaded recording, checked key by key; RecordingError names the bad one."""
+    _check_keys(item, ("request", "response"), where, required=("request", "response"))
+    request, response = item["request"], item["response"]
+    _check_keys(request, REQUEST_KEYS, f"{where}.request", required=("method", "path"))
+    _check_keys(response, RESPONSE_KEYS, f"{where}.response", required=("status",))
+    method, path = request["method"], request["path"]
+    if not isinstance(method, str) or not method.isalpha():
+        raise RecordingError(f"{where}.request.method: expected an HTTP method such as GET, got {method!r}")
+    if not isinstance(path, str) or not path.startswith("/"):
+        raise RecordingError(f"{where}.request.path: expected a path starting with '/', got {path!r}")
+    status = response["status"]
+    if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
+        raise RecordingError(f"{where}.response.status: expected an HTTP status (100-599), got {status!r}")
+    return Interaction(
+        method=method.upper(),
+        path=path,
+        query=_texts(request.get("query"), f"{where}.request.query"),
+        request=Message(_texts(request.get("headers"), f"{where}.request.headers"), request.get("body")),
+        status=status,
+        response=Message(_texts(response.get("headers"), f"{where}.response.headers"), response.get("body")),
+    )
+
+
+def _check_keys(value: Any, allowed: tuple[str, ...], where: str, *, required: tuple[str, ...]) -> None:
+    if not isinstance(value, dict):
+        raise RecordingError(f"{where}: expected a mapping with {', '.join(required)}, got {value!r}")
+    for key in value:
+        if key not in allowed:
+            raise RecordingError(f"{where}: unknown key {key!r} (allowed: {', '.join(allowed)})")
+    for key in required:
+        if key not in value:
+            raise RecordingError(f"{where}: missing key {key!r}")
+
+
+def _texts(value: Any, where: str) -> dict[str, str]:
+    """Headers or a query: names to values, the values as text (YAML reads ``993`` as a number)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise RecordingError(f"{where}: expected a mapping of names to values, got {value!r}")
+    texts = {}
+    for name, item in value.items():
+        if isinstance(item, dict | list):
+            raise RecordingError(f"{where}.{name}: expected a text value, got {item!r}")
+        texts[str(name)] = item if isinstance(item, str) else "" if item is None else json.dumps(item)
+    return texts
 
 
 def kept_headers(headers: Mapping[str, str] | list[tuple[str, str]]) -> dict[str, str]:

@@ -8,19 +8,28 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Iterable, Mapping
+import html
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from functools import partial
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
+from urllib.parse import unquote_plus
 
 from mockmail.recording import Body, Interaction, Message
 
 SECRET_FIELDS = ("password", "smtp_password")
+Decoder = Callable[[str], str]  # from a value as it stands in a text body to the secret itself
 MIN_SECRET_LENGTH = 4  # shorter values would match by chance anywhere in a file
 
 
 def placeholder(kind: str) -> str:
     """The stable stand-in for a redacted value; in replay it matches whatever the client sends."""
     return f"<redacted:{kind}>"
+
+
+PLACEHOLDER_PATTERN = re.compile(r"<redacted:[^<>]*>")
 
 
 def is_placeholder(value: object) -> bool:
@@ -37,6 +46,10 @@ class Redactor:
     def __init__(self, extra_fields: Iterable[str] = ()) -> None:
         self.fields = {name.lower() for name in (*SECRET_FIELDS, *extra_fields)}
         self.secrets: set[str] = set()
+        self._text_fields = _text_field_patterns(self.fields)
+        # How far check_interactions got: that many interactions, against these secrets.
+        self._checked_count = 0
+        self._checked_secrets: set[str] = set()
 
     def scrub(self, interaction: Interaction) -> Interaction:
         """The interaction with its credentials, cookies, tokens and password fields replaced."""
@@ -61,6 +74,26 @@ class Redactor:
             if len(secret) >= MIN_SECRET_LENGTH and secret in text:
                 message = f"refusing to write {where}: a secret seen in the traffic still appears in it"
                 raise SecretLeak(message)
+
+    def check_interactions(self, interactions: Sequence[Interaction], where: str) -> None:
+        """Refuse the interactions if any secret seen so far appears in any of their names or values.
+
+        Unlike ``check`` on the written text, this sees a secret that YAML or JSON would escape
+        or fold (``it''s``, ``\\"``, a line break at a space). Only what was not checked before is
+        checked: new interactions against every secret, older ones against the secrets learned since.
+        """
+        learned = self.secrets - self._checked_secrets
+        for index, interaction in enumerate(interactions):
+            secrets = self.secrets if index >= self._checked_count else learned
+            if not secrets:
+                continue
+            for location, text in _strings(interaction.to_yaml(), ""):
+                if any(len(secret) >= MIN_SECRET_LENGTH and secret in text for secret in secrets):
+                    raise SecretLeak(
+                        f"refusing to write {where}: interactions[{index}]{location} holds a secret "
+                        "seen in the traffic"
+                    )
+        self._checked_count, self._checked_secrets = len(interactions), set(self.secrets)
 
     def _remember(self, value: str) -> None:
         if value:
@@ -106,6 +139,14 @@ class Redactor:
             self._remember(morsel.value)
         return "; ".join(f"{name}={placeholder('cookie')}" for name in jar)
 
+    def field(self, name: str, value: Any) -> Any:
+        """A query or body field's value, redacted if ``name`` is a secret field."""
+        return self._field(name, value)
+
+    def body(self, body: Body) -> Body:
+        """A request body with its secret fields redacted."""
+        return self._body(body)
+
     def _field(self, name: str, value: Any) -> Any:
         if name.lower() not in self.fields or isinstance(value, bool) or value is None:
             return value
@@ -121,7 +162,7 @@ class Redactor:
         if isinstance(body, list):
             return [self._body(item) for item in body]
         if isinstance(body, str):
-            return self._xml_fields(body)
+            return self._text_fields_scrubbed(body)
         return body
 
     def _body_value(self, name: str, value: Any) -> Any:
@@ -140,20 +181,78 @@ class Redactor:
                 scrubbed = {**scrubbed, "response": inner}
         return scrubbed
 
-    def _xml_fields(self, text: str) -> str:
-        """Password elements of an XML body (``<password>...</password>``) replaced."""
-        for name in self.fields:
-            start, end = f"<{name}>", f"</{name}>"
-            lowered = text.lower()
-            position = lowered.find(start)
-            while position != -1:
-                close = lowered.find(end, position)
-                if close == -1:
-                    break
-                value = text[position + len(start) : close]
-                if value and not is_placeholder(value):
-                    self._remember(value)
-                    text = text[: position + len(start)] + placeholder(name) + text[close:]
-                    lowered = text.lower()
-                position = lowered.find(start, position + 1)
+    def _text_fields_scrubbed(self, text: str) -> str:
+        """Secret fields in a body kept as text, whatever its Content-Type claims.
+
+        JSON pairs (``"password": "..."``), form pairs (``password=...``) and XML elements
+        (``<password>...</password>``): a JSON body sent as text/plain must not slip through.
+        """
+        for pattern, decode, quote in self._text_fields:
+            text = pattern.sub(partial(self._text_value, decode=decode, quote=quote), text)
         return text
+
+    def _text_value(self, match: re.Match[str], *, decode: Decoder, quote: str) -> str:
+        prefix, value, suffix = match.group("prefix", "value", "suffix")
+        if not value or is_placeholder(value):
+            return match.group(0)
+        self._remember(value)
+        self._remember(decode(value))
+        return f"{prefix}{quote}{placeholder(match.group('name').lower())}{quote}{suffix}"
+
+
+def _json_string(raw: str) -> str:
+    try:
+        decoded = json.loads(f'"{raw}"')
+    except ValueError:
+        return raw
+    return decoded if isinstance(decoded, str) else raw
+
+
+def _xml_text(raw: str) -> str:
+    if raw.startswith("<![CDATA[") and raw.endswith("]]>"):
+        return raw[len("<![CDATA[") : -len("]]>")]
+    return html.unescape(raw)
+
+
+def _text_field_patterns(fields: Iterable[str]) -> list[tuple[re.Pattern[str], Decoder, str]]:
+    """Patterns that find a secret field's value in text: as JSON, as a form, as XML.
+
+    Each comes with how to decode the value it finds, and the quote its placeholder needs (a
+    JSON number's placeholder is a string).
+    """
+    names = "|".join(re.escape(name) for name in sorted(fields, key=len, reverse=True))
+    flags = re.IGNORECASE | re.DOTALL
+    json_name = rf'(?P<prefix>"(?P<name>{names})"\s*:\s*'
+    return [
+        (re.compile(rf'{json_name}")(?P<value>(?:[^"\\]|\\.)*)(?P<suffix>")', flags), _json_string, ""),
+        (re.compile(rf"{json_name})(?P<value>-?[0-9][0-9.eE+-]*)(?P<suffix>)", flags), str, '"'),
+        (
+            re.compile(
+                rf"(?P<prefix>(?:^|(?<=[&?;\s]))(?P<name>{names})=)(?P<value>[^&\s]*)(?P<suffix>)", flags
+            ),
+            unquote_plus,
+            "",
+        ),
+        (
+            re.compile(
+                rf"(?P<prefix><(?P<name>{names})(?:\s[^>]*)?>)"
+                rf"(?P<value><!\[CDATA\[.*?\]\]>|[^<]*)(?P<suffix></(?P=name)\s*>)",
+                flags,
+            ),
+            _xml_text,
+            "",
+        ),
+    ]
+
+
+def _strings(value: Any, location: str) -> Iterator[tuple[str, str]]:
+    """Every name and text value in a nested structure, with where it is (``.request.body.name``)."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            yield f"{location} (a name)", str(key)
+            yield from _strings(item, f"{location}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _strings(item, f"{location}[{index}]")
+    elif value is not None:
+        yield location, str(value)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
@@ -11,7 +12,7 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, quote
 
 from mockmail.faults import normalize_path
 from mockmail.proxy import UpstreamError, forward
@@ -26,13 +27,16 @@ from mockmail.recording import (
     load_recording,
     save_recording,
 )
-from mockmail.redaction import Redactor, SecretLeak, is_placeholder
+from mockmail.redaction import PLACEHOLDER_PATTERN, Redactor, SecretLeak, is_placeholder
 from mockmail.wire import render_json
 
 RECORD_MODES = ("none", "once", "new", "all")
 ON_MISS = ("fail", "fallthrough")
 KEPT = 100
-MISS_STATUS = 404  # not one of the real server's 200/401/500 shapes, and no client retries it
+# A miss: not one of the real server's 200/401/500 shapes, and a 4xx, which no client retries
+# (a 5xx would send retrying clients into back-off and hide the miss). Its body is mockmail's
+# own report, not the ONLYOFFICE envelope, and X-Mockmail: replay-miss marks it.
+MISS_STATUS = 404
 CACHE_BUSTER = "__"  # the web client's ?__=123456
 WILDCARD = "<*>"
 
@@ -53,10 +57,12 @@ class Incoming:
     query: Mapping[str, str]
     headers: list[tuple[str, str]]
     body: bytes
+    raw_query: str = ""  # as the client sent it: repeated names and their encoding kept
 
     @property
     def target(self) -> str:
-        return self.path + (f"?{urlencode(self.query)}" if self.query else "")
+        """Path and query to forward upstream, as the client sent them."""
+        return _wire_path(self.path) + (f"?{self.raw_query}" if self.raw_query else "")
 
     def header(self, name: str) -> str:
         return next((value for key, value in self.headers if key.lower() == name.lower()), "")
@@ -129,6 +135,7 @@ class Replay:
 
     def __post_init__(self) -> None:
         check_record_mode(self.mode)
+        self.redact = tuple(self.redact)  # read again for each miss report
         if self.on_miss not in ON_MISS:
             raise ValueError(f"{self.on_miss!r} is not a miss policy; valid: 'fail', 'fallthrough'")
         exists = self.path.exists()
@@ -157,7 +164,13 @@ class Replay:
             return self._record(request)
         if self.on_miss == "fallthrough":
             return None
-        miss = self._miss(request, fields)
+        # The report goes to the client and into test output: the client's secrets stay out of it.
+        scrubbed = Redactor(self.redact)
+        shown = _fields(
+            {name: scrubbed.field(name, value) for name, value in request.query.items()},
+            scrubbed.body(decode_body(request.header("Content-Type"), request.body)),
+        )
+        miss = self._miss(request, shown)
         self.misses.append(miss)
         body = json.dumps(miss.to_json(), indent=2).encode("utf-8")
         return Reply(MISS_STATUS, [("Content-Type", "application/json"), ("X-Mockmail", "replay-miss")], body)
@@ -202,9 +215,10 @@ class Replay:
         with self._lock:
             scrubbed = self._redactor.scrub(interaction)
             self._recording.interactions.append(scrubbed)
-            try:
+            try:  # fails closed: nothing is written
+                self._redactor.check_interactions(self._recording.interactions, str(self.path))
                 for text in self._recording.texts():
-                    self._redactor.check(text, str(self.path))  # fails closed: nothing is written
+                    self._redactor.check(text, str(self.path))
             except SecretLeak:
                 self._recording.forget_last()
                 raise
@@ -285,11 +299,25 @@ def _differences(recorded: Mapping[str, str], received: Mapping[str, str]) -> li
     differences = []
     for name in sorted({*recorded, *received}):
         want, got = recorded.get(name), received.get(name)
-        if want is not None and got is not None and is_placeholder(want):
+        if want is not None and got is not None and _redacted_match(want, got):
             continue
         if want != got:
             differences.append(_difference(name, want, got))
     return differences
+
+
+def _redacted_match(recorded: str, received: str) -> bool:
+    """Whether ``received`` is ``recorded`` with anything in place of each placeholder in it.
+
+    A placeholder may be the whole value (a JSON or form field) or inside a text body (XML).
+    """
+    if is_placeholder(recorded):
+        return True
+    parts = PLACEHOLDER_PATTERN.split(recorded)
+    if len(parts) == 1:
+        return False
+    pattern = ".*?".join(re.escape(part) for part in parts)
+    return re.fullmatch(pattern, received, re.DOTALL) is not None
 
 
 def _difference(name: str, recorded: Any, received: Any) -> dict[str, Any]:
@@ -344,6 +372,15 @@ def _status_line(status: int) -> str:
     return f"{status} {HTTPStatus(status).phrase if status in _KNOWN else 'Unknown'}"
 
 
+def _wire_path(path: str) -> str:
+    """A decoded path (WSGI's PATH_INFO: bytes as latin-1) encoded again for a request line."""
+    try:
+        data = path.encode("latin-1")
+    except UnicodeEncodeError:
+        data = path.encode("utf-8")
+    return quote(data, safe="/:@!$&'()*+,;=-._~")
+
+
 def _incoming(environ: dict[str, Any]) -> Incoming:
     headers = [
         (key[5:].replace("_", "-").title(), value)
@@ -360,4 +397,5 @@ def _incoming(environ: dict[str, Any]) -> Incoming:
         query=dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True)),
         headers=headers,
         body=environ["wsgi.input"].read(length) if length else b"",
+        raw_query=environ.get("QUERY_STRING", ""),
     )

@@ -40,8 +40,7 @@ class MockMailServer:
     ) -> None:
         self.scenario = resolve_scenario(scenario)
         self.style = style  # overrides the scenario's, across resets
-        self.app: Flask = create_app(self.scenario, style=style)
-        self.state.replay = replay
+        self.app: Flask = create_app(self.scenario, style=style, replay=replay)
         self.host = host
         self.port = port
         self._handler = PathLogHandler if log_requests else QuietHandler

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import signal
 import socket
@@ -14,9 +15,12 @@ import flask
 import pytest
 import requests
 import yaml
+from click.testing import CliRunner
 
-from mockmail import MockMailServer, load_scenario
+from mockmail import MockMailServer, create_app, load_scenario
+from mockmail.cli import main
 from mockmail.recording import RecordingError, cache_path, load_recording
+from mockmail.redaction import SecretLeak
 from mockmail.replay import Replay, check_record_mode
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -401,13 +405,49 @@ def test_serve_replay_from_the_command_line(tmp_path: Path, upstream: MockMailSe
         process.stdout.close()
 
 
-def test_a_bad_recording_is_named(tmp_path: Path):
+GOOD = {"request": {"method": "GET", "path": ACCOUNTS}, "response": {"status": 200}}
+
+
+@pytest.mark.parametrize(
+    ("interaction", "message"),
+    [
+        (
+            {"request": {"method": "GET"}, "response": {"status": 200}},
+            "interactions[1].request: missing key 'path'",
+        ),
+        (GOOD | {"reponse": {}}, "interactions[1]: unknown key 'reponse' (allowed: request, response)"),
+        (
+            {**GOOD, "request": {**GOOD["request"], "bdoy": "x"}},
+            "interactions[1].request: unknown key 'bdoy' (allowed: method, path, query, headers, body)",
+        ),
+        (
+            {**GOOD, "response": {"status": "ok"}},
+            "interactions[1].response.status: expected an HTTP status (100-599), got 'ok'",
+        ),
+        (
+            {**GOOD, "request": {**GOOD["request"], "path": "api"}},
+            "interactions[1].request.path: expected a path starting with '/', got 'api'",
+        ),
+        (
+            {**GOOD, "request": {**GOOD["request"], "headers": {"Cookie": {"a": 1}}}},
+            "interactions[1].request.headers.Cookie: expected a text value, got {'a': 1}",
+        ),
+        (
+            {**GOOD, "response": ["status", 200]},
+            "interactions[1].response: expected a mapping with status, got ['status', 200]",
+        ),
+    ],
+)
+def test_a_bad_recording_names_the_file_and_the_key(tmp_path: Path, interaction: object, message: str):
     path = tmp_path / "bad.yaml"
-    path.write_text(
-        "version: 1\ninteractions:\n  - {request: {method: GET}, response: {status: 200}}\n", encoding="utf-8"
-    )
-    with pytest.raises(RecordingError, match=r"bad\.yaml: interactions\[0\]: KeyError: 'path'"):
+    path.write_text(yaml.safe_dump({"version": 1, "interactions": [GOOD, interaction]}), encoding="utf-8")
+    with pytest.raises(RecordingError) as error:
         load_recording(path)
+    assert str(error.value) == f"{path}: {message}"
+
+
+def test_a_file_that_is_not_a_recording_is_named(tmp_path: Path):
+    path = tmp_path / "bad.yaml"
     path.write_text(json.dumps({"version": 2}), encoding="utf-8")
     with pytest.raises(RecordingError, match="not a mockmail recording"):
         load_recording(path)
@@ -453,3 +493,159 @@ def test_a_recording_session_records_a_repeated_request_again(tmp_path: Path, up
             for _ in range(2)
         ]
     assert replayed == ["", "Changed"]
+
+
+def put_through(
+    path: Path, upstream: MockMailServer, body: str, content_type: str
+) -> tuple[requests.Response, Replay]:
+    """One PUT with a raw body through a recording proxy."""
+    replay = Replay(path, mode="all", upstream=upstream.url)
+    with MockMailServer(replay=replay) as proxy:
+        response = requests.put(
+            proxy.url + ACCOUNTS,
+            data=body.encode(),
+            headers={"Authorization": TOKEN, "Content-Type": content_type},
+            timeout=5,
+        )
+    return response, replay
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        ('{"email": "alice@example.com", "password": "s3cr\\"et", "smtp_password": 271828}', "text/plain"),
+        ("email=alice%40example.com&password=s3cr%22et&smtp_password=271828", ""),
+        (
+            '<r><email>alice@example.com</email><Password>s3cr"et</Password>'
+            '<smtp_password x="1"><![CDATA[271828]]></smtp_password></r>',
+            "text/xml",
+        ),
+    ],
+    ids=["json-as-text", "form-without-type", "xml"],
+)
+def test_passwords_in_a_body_of_any_content_type_are_redacted(
+    tmp_path: Path, upstream: MockMailServer, body: str, content_type: str
+):
+    path = tmp_path / "typed.yaml"
+    _, replay = put_through(path, upstream, body, content_type)
+    assert not replay.problems
+    data = path.read_bytes() + cache_path(path).read_bytes()
+    for secret in (b's3cr"et', b"s3cr%22et", b'\\"et', b"271828", TOKEN.encode()):
+        assert secret not in data
+    assert b"<redacted:password>" in data
+    assert b"<redacted:smtp_password>" in data
+
+
+def test_a_redacted_value_inside_a_text_body_matches_whatever_the_client_sends(
+    tmp_path: Path, upstream: MockMailServer
+):
+    path = tmp_path / "xml.yaml"
+    xml = "<r><email>alice@example.com</email><name>Bob</name><password>{}</password></r>"
+    recorded, _ = put_through(path, upstream, xml.format("first-secret"), "text/xml")
+    assert recorded.status_code == 200
+    with MockMailServer(replay=Replay(path)) as offline:
+        replayed = requests.put(
+            offline.url + ACCOUNTS,
+            data=xml.format("another-secret"),
+            headers={"Authorization": "bob-token", "Content-Type": "text/xml"},
+            timeout=5,
+        )
+        other_name = requests.put(
+            offline.url + ACCOUNTS,
+            data=xml.format("first-secret").replace("Bob", "Robert"),
+            headers={"Authorization": "bob-token", "Content-Type": "text/xml"},
+            timeout=5,
+        )
+    assert (replayed.status_code, replayed.content) == (200, recorded.content)
+    assert other_name.status_code == 404
+
+
+def test_a_secret_that_yaml_would_quote_is_still_refused_with_where_it_is(
+    tmp_path: Path, upstream: MockMailServer
+):
+    path = tmp_path / "quoted.yaml"
+    # Written as 'it''s: "x"' by YAML and as it's: \"x\" in JSON: neither holds the secret as sent.
+    secret = 'it\'s: "a secret"'
+    body = json.dumps(ALICE_UPDATE | {"password": secret, "name": secret})
+    response, replay = put_through(path, upstream, body, "application/json")
+    assert response.status_code == 502
+    assert response.json()["mockmail"] == (
+        f"refusing to write {path}: interactions[0].request.body.name holds a secret seen in the traffic"
+    )
+    assert not path.exists()
+    assert isinstance(replay.problems[0], SecretLeak)
+
+
+def test_a_secret_learned_later_is_looked_for_in_earlier_interactions(
+    tmp_path: Path, upstream: MockMailServer
+):
+    path = tmp_path / "later.yaml"
+    replay = Replay(path, mode="all", upstream=upstream.url)
+    with MockMailServer(replay=replay) as proxy:
+        first = requests.put(
+            proxy.url + ACCOUNTS,
+            json=ALICE_UPDATE | {"name": "hunter2-imap"},
+            headers={"Authorization": TOKEN},
+            timeout=5,
+        )
+        second = requests.put(
+            proxy.url + ACCOUNTS,
+            json=ALICE_UPDATE | {"password": "hunter2-imap"},
+            headers={"Authorization": TOKEN},
+            timeout=5,
+        )
+    assert (first.status_code, second.status_code) == (200, 502)
+    assert "interactions[0].request.body.name holds a secret" in second.json()["mockmail"]
+    assert b"hunter2-imap" in path.read_bytes()  # written before the secret was known to be one
+    assert len(load_recording(path).interactions) == 1  # the exchange that revealed it is not kept
+
+
+def test_the_query_is_forwarded_as_the_client_sent_it(tmp_path: Path, upstream: MockMailServer):
+    seen: list[bytes] = []
+    upstream.app.before_request(lambda: seen.append(flask.request.query_string) and None)
+    query = "__=1&filter=a&filter=b&q=x%2Fy%20z"
+    with MockMailServer(replay=Replay(tmp_path / "q.yaml", mode="all", upstream=upstream.url)) as proxy:
+        connection = http.client.HTTPConnection("127.0.0.1", proxy.port, timeout=5)
+        try:
+            connection.request("GET", f"{ACCOUNTS}?{query}", headers={"Authorization": TOKEN})
+            assert connection.getresponse().status == 200
+        finally:
+            connection.close()
+    assert seen == [query.encode()]
+
+
+def test_a_miss_report_keeps_the_clients_secrets_out(tmp_path: Path, upstream: MockMailServer):
+    path = tmp_path / "session.yaml"
+    record(path, upstream)
+    replay = Replay(path)
+    with MockMailServer(replay=replay) as offline:
+        response = requests.put(
+            offline.url + ACCOUNTS + "?password=query-secret",
+            json={"email": "new@example.com", "smtp_password": "body-secret"},
+            headers={"Authorization": TOKEN},
+            timeout=5,
+        )
+    assert response.status_code == 404
+    assert "query-secret" not in response.text
+    assert "body-secret" not in response.text
+    assert response.json()["request"]["fields"]["body.smtp_password"] == "<redacted:smtp_password>"
+    assert "body-secret" not in replay.misses[0].describe()
+
+
+def test_a_misspelled_mode_on_the_command_line_lists_the_valid_ones(tmp_path: Path):
+    for arguments in (
+        ["record", "--upstream", "http://127.0.0.1:9", "--out", str(tmp_path / "x.yaml"), "--mode", "nwe"],
+        ["serve", "--replay", str(tmp_path / "x.yaml"), "--record-mode", "nwe"],
+    ):
+        result = CliRunner().invoke(main, arguments)
+        assert result.exit_code == 2
+        assert "'nwe' is not a record mode; valid: 'none', 'once', 'new', 'all'" in result.output
+
+
+def test_create_app_takes_a_replay_for_tests_without_a_socket():
+    path = ROOT / "fixtures" / "recordings" / "web-client-session.yaml"
+    client = create_app(replay=Replay(path)).test_client()
+    answer = client.put(ACCOUNTS + ".json?__=1", json=ALICE_UPDATE, headers={"Authorization": "any"})
+    assert answer.status_code == 200
+    assert answer.json is not None
+    assert answer.json["response"]["name"] == "Alice L"
