@@ -156,7 +156,6 @@ class Decision:
     delay_s: float = 0.0
     answer: Answer | None = None
     fault: str | None = None  # the answering fault's name
-    delayed_by: list[str] = field(default_factory=list)
 
 
 class _Running:
@@ -264,9 +263,7 @@ class FaultPlan:
                 running.fired += 1
                 answer = running.fault.answer
                 decision.delay_s += _latency(answer, running.rng)
-                if answer.latency_only:
-                    decision.delayed_by.append(running.fault.name)
-                else:
+                if not answer.latency_only:
                     decision.answer, decision.fault = answer, running.fault.name
         return decision
 

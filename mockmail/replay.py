@@ -110,6 +110,7 @@ class Miss:
 class _Entry:
     interaction: Interaction
     fields: dict[str, str]
+    credentials: bool  # whether the recorded request carried any
     used: bool = False
 
 
@@ -184,7 +185,7 @@ class Replay:
                 for entry in self._entries
                 if entry.interaction.method == request.method
                 and normalize_path(entry.interaction.path) == normalize_path(request.path)
-                and _has_credentials(list(entry.interaction.request.headers.items())) == has_credentials
+                and entry.credentials == has_credentials
                 and not _differences(entry.fields, fields)
             ]
         # Identical requests replay their recorded answers in order; once all are used, a replay
@@ -229,19 +230,15 @@ class Replay:
 
     def _add(self, interaction: Interaction) -> _Entry:
         fields = _fields(interaction.query, interaction.request.body)
-        entry = _Entry(interaction, fields)
-        key = _key(
-            interaction.method,
-            interaction.path,
-            _has_credentials(list(interaction.request.headers.items())),
-            fields,
-        )
+        entry = _Entry(interaction, fields, _has_credentials(list(interaction.request.headers.items())))
+        key = _key(interaction.method, interaction.path, entry.credentials, fields)
         self._index.setdefault(key, []).append(entry)
         self._entries.append(entry)
         return entry
 
     def _miss(self, request: Incoming, fields: dict[str, str]) -> Miss:
         received = {"method": request.method, "path": request.path, "fields": fields}
+        credentials = _has_credentials(request.headers)
         scored = []
         for entry in self._entries:
             interaction = entry.interaction
@@ -250,11 +247,8 @@ class Replay:
                 differences.insert(0, _difference("method", interaction.method, request.method))
             if normalize_path(interaction.path) != normalize_path(request.path):
                 differences.insert(0, _difference("path", interaction.path, request.path))
-            recorded_credentials = _has_credentials(list(interaction.request.headers.items()))
-            if recorded_credentials != _has_credentials(request.headers):
-                differences.append(
-                    _difference("credentials", recorded_credentials, _has_credentials(request.headers))
-                )
+            if entry.credentials != credentials:
+                differences.append(_difference("credentials", entry.credentials, credentials))
             scored.append((len(differences), entry, differences))
         if not scored:
             return Miss(received, None, [])
