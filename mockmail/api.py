@@ -45,7 +45,7 @@ def accounts(extension: str = "json") -> Response:
     """``GET`` lists the user's accounts; ``PUT`` updates one, found by its email."""
     mock, record = mock_state(), exchange()
     user = _authenticated(mock, record)
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):  # HEAD: the GET's headers (Werkzeug routes it with GET)
         return _success(mock, listed_accounts(user, mock.store.accounts(user)), extension)
     change = parse_update(request_params(record))
     record.email = change.address

@@ -169,7 +169,7 @@ def _serve(
         click.echo(_summary(loaded, server.state.style, replay))
         sys.stdout.flush()
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
-        server.serve_forever()  # returns on Ctrl-C: Werkzeug swallows the KeyboardInterrupt
+        server.serve_forever()  # until Ctrl-C or SIGTERM raise KeyboardInterrupt
     except KeyboardInterrupt:
         pass
     finally:

@@ -211,6 +211,7 @@ class FaultPlan:
         self._running: list[_Running] = []
         self._positions = 0
         self._started = time.monotonic()
+        self.delays = False  # whether any fault adds latency: requests may then wait
         for fault in faults:
             self.add(fault)
 
@@ -228,8 +229,10 @@ class FaultPlan:
             for index, running in enumerate(self._running):
                 if running.fault.name == fault.name:
                     self._running[index] = fresh
-                    return
-            self._running.append(fresh)
+                    break
+            else:
+                self._running.append(fresh)
+            self._note_delays()
 
     def remove(self, name: str) -> bool:
         """Delete the fault called ``name``; False if there is none."""
@@ -237,11 +240,18 @@ class FaultPlan:
             kept = [running for running in self._running if running.fault.name != name]
             removed = len(kept) != len(self._running)
             self._running = kept
+            self._note_delays()
             return removed
 
     def clear(self) -> None:
         with self._lock:
             self._running = []
+            self.delays = False
+
+    def _note_delays(self) -> None:
+        self.delays = any(
+            running.fault.answer.delay_ms or running.fault.answer.jitter_ms for running in self._running
+        )
 
     def status(self) -> list[FaultStatus]:
         with self._lock:

@@ -152,6 +152,11 @@ class Replay:
         for interaction in self._recording.interactions:
             self._add(interaction)
 
+    @property
+    def records(self) -> bool:
+        """Whether a request it has no answer for goes to the upstream (and is recorded)."""
+        return self._records
+
     def answer(self, request: Incoming) -> Reply | None:
         """The reply to ``request``; None to let the stateful mock answer (a miss, falling through)."""
         fields = _fields(request.query, decode_body(request.header("Content-Type"), request.body))

@@ -10,18 +10,15 @@ from types import TracebackType
 from typing import Any
 
 from flask import Flask
-from werkzeug.serving import BaseWSGIServer
 
-from mockmail.app import create_app
+from mockmail.app import MAX_BODY_BYTES, create_app
 from mockmail.faults import FaultStatus
+from mockmail.http_server import HttpServer
 from mockmail.journal import JournalEntry
 from mockmail.replay import Replay
 from mockmail.scenarios import Scenario, Style, resolve_scenario
 from mockmail.state import MockState
-from mockmail.wsgi_server import PathLogHandler, PooledServer, QuietHandler
 
-# How often the serving loop checks for stop(): bounds how long stop() takes.
-POLL_INTERVAL = 0.05
 LISTEN_BACKLOG = 128
 
 
@@ -43,8 +40,8 @@ class MockMailServer:
         self.app: Flask = create_app(self.scenario, style=style, replay=replay)
         self.host = host
         self.port = port
-        self._handler = PathLogHandler if log_requests else QuietHandler
-        self._server: BaseWSGIServer | None = None
+        self.log_requests = log_requests
+        self._server: HttpServer | None = None
         self._thread: threading.Thread | None = None
 
     @property
@@ -62,21 +59,24 @@ class MockMailServer:
     def bind(self) -> None:
         """Open the listening socket; ``port`` is the real one from here on.
 
-        Raises OSError when the address cannot be bound (Werkzeug alone would print and exit).
+        Raises OSError when the address cannot be bound.
         """
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        with socket.create_server((self.host, self.port), family=family, backlog=LISTEN_BACKLOG) as listener:
-            self.port = listener.getsockname()[1]
-            # Werkzeug duplicates the descriptor, so this one is closed on leaving the block.
-            self._server = PooledServer(self.host, self.port, self.app, self._handler, fd=listener.fileno())
+        listener = socket.create_server((self.host, self.port), family=family, backlog=LISTEN_BACKLOG)
+        self.port = listener.getsockname()[1]
+        self._server = HttpServer(
+            listener,
+            self.app,
+            may_block=self.state.may_block,
+            log_requests=self.log_requests,
+            body_limit=MAX_BODY_BYTES,
+        )
 
     def start(self) -> None:
         """Bind, then serve on a daemon thread; requests are answered once this returns."""
         self.bind()
         assert self._server is not None
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(POLL_INTERVAL,), name="mockmail", daemon=True
-        )
+        self._thread = threading.Thread(target=self._server.serve_forever, name="mockmail", daemon=True)
         self._thread.start()
 
     def serve_forever(self) -> None:
@@ -84,7 +84,7 @@ class MockMailServer:
         if self._server is None:
             self.bind()
         assert self._server is not None
-        self._server.serve_forever(POLL_INTERVAL)
+        self._server.serve_forever()
 
     def stop(self) -> None:
         """Stop serving and close the socket."""

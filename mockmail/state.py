@@ -35,6 +35,10 @@ class MockState:
         self.faults.add(fault)
         return fault
 
+    def may_block(self) -> bool:
+        """Whether a request may wait: a latency fault, or a recording that asks the upstream."""
+        return self.faults.delays or (self.replay is not None and self.replay.records)
+
     def reset(self, scenario: Scenario | None = None) -> None:
         """Back to ``scenario`` (by default the current one): accounts, tokens, faults, journal."""
         if scenario is not None:
