@@ -36,6 +36,7 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 SEND_TIMEOUT = 30.0  # seconds a client may take to read an answer before it is dropped
 _ABORT = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() resets the connection
 _NO_BODY_STATUSES = ("1", "204", "304")
+_DONT_WAIT = getattr(socket, "MSG_DONTWAIT", 0)  # not on Windows
 
 
 class Connection:
@@ -106,14 +107,17 @@ class HttpServer:
         try:
             while not self._stopping:
                 for key, _ in self._selector.select():
-                    if key.fileobj is self._listener:
-                        self._accept()
-                    elif key.fileobj is self._wake_reader:
-                        self._take_back()
-                    else:
-                        self._read(key.data)
+                    self._ready(key)
         finally:
             self._loop_done.set()
+
+    def _ready(self, key: selectors.SelectorKey) -> None:
+        if key.fileobj is self._listener:
+            self._accept()
+        elif key.fileobj is self._wake_reader:
+            self._take_back()
+        else:
+            self._read(key.data)
 
     def shutdown(self) -> None:
         """Stop the loop and wait until it has stopped."""
@@ -149,10 +153,12 @@ class HttpServer:
             sock.settimeout(SEND_TIMEOUT)
             connection = Connection(sock, address, self.body_limit)
             self._selector.register(sock, selectors.EVENT_READ, connection)
+            if _DONT_WAIT:  # the request has often arrived with the connection: no select round
+                self._read(connection, _DONT_WAIT)
 
-    def _read(self, connection: Connection) -> None:
+    def _read(self, connection: Connection, flags: int = 0) -> None:
         try:
-            data = connection.sock.recv(65536)
+            data = connection.sock.recv(65536, flags)
         except (BlockingIOError, InterruptedError, TimeoutError):
             return
         except OSError:
@@ -165,6 +171,13 @@ class HttpServer:
 
     def _serve_buffered(self, connection: Connection) -> None:
         """Answer each whole request in the buffer; a request that may wait goes to a worker."""
+        try:
+            self._serve_each(connection)
+        except Exception:  # a bug in this server: lose the connection, never the loop
+            log.exception("mockmail dropped a connection after an internal error")
+            self._drop(connection)
+
+    def _serve_each(self, connection: Connection) -> None:
         while True:
             try:
                 request = connection.pending.take()
@@ -187,7 +200,8 @@ class HttpServer:
                 return
 
     def _drop(self, connection: Connection) -> None:
-        self._selector.unregister(connection.sock)
+        with contextlib.suppress(KeyError, ValueError):  # already unregistered
+            self._selector.unregister(connection.sock)
         connection.close()
 
     def _take_back(self) -> None:
@@ -215,7 +229,11 @@ class HttpServer:
     def _work(self, jobs: queue.SimpleQueue[Any]) -> None:
         while (job := jobs.get()) is not None:
             connection, request = job
-            keep = self._answer(connection, request)
+            try:
+                keep = self._answer(connection, request)
+            except Exception:  # as in the loop: lose the connection, never the worker
+                log.exception("mockmail dropped a connection after an internal error")
+                keep = False
             with self._lock:
                 if keep and not self._closed:
                     self._returned.append(connection)
@@ -335,4 +353,6 @@ def _head(status: str, headers: list[tuple[str, str]], length: int, keep_alive: 
     if not keep_alive:
         lines.append("Connection: close\r\n")
     lines.append("\r\n")
-    return "".join(lines).encode("latin-1")
+    return "".join(lines).encode(
+        "latin-1", "replace"
+    )  # HTTP headers are latin-1; a hand-edited recording may not be

@@ -266,3 +266,26 @@ def test_a_connection_comes_back_from_its_worker_for_the_next_request(slow_bob: 
         sock.sendall(put_bytes())
         assert read_answer(sock).status == 200
         assert time.perf_counter() - started < 0.3
+
+
+def test_an_internal_error_in_the_server_loses_one_connection_not_the_server(
+    server: MockMailServer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+):
+    http_server = server._server
+    assert http_server is not None
+    real_environ = http_server._environ
+    failures = iter([RuntimeError("a bug")])
+
+    def environ_failing_once(*args: object) -> dict[str, object]:
+        for failure in failures:
+            raise failure
+        return real_environ(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(http_server, "_environ", environ_failing_once)
+    with connect(server) as sock:
+        sock.sendall(put_bytes())
+        assert read_all(sock) == b""
+    assert "internal error" in caplog.text
+    assert requests.put(
+        server.url + ACCOUNTS, json={"email": "bob@example.com"}, headers={"Authorization": BOB}
+    ).ok
