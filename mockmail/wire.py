@@ -139,9 +139,12 @@ _NET_ESCAPES = {
 }
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # json.dumps builds one a call
+
+
 def render_json(value: Any) -> bytes:
     """Compact JSON text, escaped as the real server escapes it."""
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    text = _ENCODER.encode(value)
     if "/" in text or "\\" in text or not text.isascii():
         text = _RE_ESCAPE.sub(_net_escape, text)
     return text.encode("utf-8", errors="surrogatepass")

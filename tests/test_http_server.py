@@ -14,6 +14,7 @@ import requests
 
 from mockmail import MockMailServer
 from mockmail.http_request import HEAD_LIMIT
+from mockmail.http_server import _head
 
 ACCOUNTS = "/api/2.0/mail/accounts"
 BOB = "bob-token"
@@ -289,3 +290,8 @@ def test_an_internal_error_in_the_server_loses_one_connection_not_the_server(
     assert requests.put(
         server.url + ACCOUNTS, json={"email": "bob@example.com"}, headers={"Authorization": BOB}
     ).ok
+
+
+def test_a_header_value_outside_latin_1_is_sent_replaced_not_dropped():
+    head = _head("200 OK", [("X-Name", "Zoë ☃")], 0, keep_alive=True)
+    assert b"X-Name: Zo\xeb ?\r\n" in head
