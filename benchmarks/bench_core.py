@@ -18,22 +18,17 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import http.client
 import statistics
-import subprocess
 import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
-from timing import PATH, put_latencies
+from timing import PATH, put_latencies, spawned
 
 ALICE = "864FE52C-1C1C-469F-9308-51DAFEFE7436"
 # The update a generated SDK client sends for alice; the login test passes (the scenario's servers
 # accept it).
 BODY = (Path(__file__).resolve().parent.parent / "fixtures" / "requests" / "sdk-update.json").read_text()
 HEADERS = {"Authorization": ALICE, "Content-Type": "application/json"}
-SPAWN_TIMEOUT_S = 10.0
 
 # The bare server: a fixed answer of the same size, the body read, nothing logged.
 BARE_ANSWER = (
@@ -78,41 +73,8 @@ server.serve_forever()
 """
 
 
-def put(port: int) -> int:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-    try:
-        connection.request("PUT", PATH, body=BODY, headers=HEADERS)
-        response = connection.getresponse()
-        response.read()
-        return response.status
-    finally:
-        connection.close()
-
-
-@contextlib.contextmanager
-def spawned(command: list[str]) -> Iterator[tuple[int, float]]:
-    """Run ``command``; its port, and seconds from spawn to its first 200 answer to a PUT."""
-    started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    try:
-        assert process.stdout is not None
-        port = int(process.stdout.readline().strip().rsplit(":", 1)[1])
-        while time.perf_counter() - started < SPAWN_TIMEOUT_S:
-            try:
-                if put(port) == 200:
-                    break
-            except OSError:
-                time.sleep(0.001)
-        else:
-            raise TimeoutError(f"{command[0]} gave no 200 within {SPAWN_TIMEOUT_S} s")
-        yield port, time.perf_counter() - started
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
 def spawn_to_first_200(command: list[str]) -> float:
-    with spawned(command) as (_, seconds):
+    with spawned(command, BODY, HEADERS) as (_, seconds):
         return seconds
 
 
@@ -130,7 +92,9 @@ def main() -> None:
     # Each a separate process, as a client in another language meets them.
     flask_cli = [sys.executable, "-c", FLASK_SERVER]
     with contextlib.ExitStack() as stack:
-        ports = [stack.enter_context(spawned(cli))[0] for cli in (mockmail_cli, bare_cli, flask_cli)]
+        ports = [
+            stack.enter_context(spawned(cli, BODY, HEADERS))[0] for cli in (mockmail_cli, bare_cli, flask_cli)
+        ]
         addresses = [("127.0.0.1", port) for port in ports]
         mock_times, bare_times, flask_times = put_latencies(addresses, BODY, HEADERS, options.requests)
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import statistics
+import subprocess
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 PATH = "/api/2.0/mail/accounts"
 BLOCK = 100
+SPAWN_TIMEOUT_S = 10.0
 
 
 def put_latencies(
@@ -51,3 +54,36 @@ def median_us(times: list[int]) -> float:
 
 def p99_us(times: list[int]) -> float:
     return statistics.quantiles(times, n=100)[98] / 1000
+
+
+def put(port: int, body: str, headers: Mapping[str, str]) -> int:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+    try:
+        connection.request("PUT", PATH, body=body, headers=dict(headers))
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()
+
+
+@contextlib.contextmanager
+def spawned(command: list[str], body: str, headers: Mapping[str, str]) -> Iterator[tuple[int, float]]:
+    """Run ``command``, which prints its URL first; its port, and seconds from spawn to its first 200 PUT."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        port = int(process.stdout.readline().strip().rsplit(":", 1)[1])
+        while time.perf_counter() - started < SPAWN_TIMEOUT_S:
+            try:
+                if put(port, body, headers) == 200:
+                    break
+            except OSError:
+                time.sleep(0.001)
+        else:
+            raise TimeoutError(f"{command[0]} gave no 200 within {SPAWN_TIMEOUT_S} s")
+        yield port, time.perf_counter() - started
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

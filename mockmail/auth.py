@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Mapping
+from typing import Any
+
+from werkzeug.http import parse_cookie
 
 from mockmail.models import User
 from mockmail.store import AccountStore
 
 AUTH_COOKIE = "asc_auth_key"
+
+
+def environ_user(store: AccountStore, environ: Mapping[str, Any]) -> User | None:
+    """The user whose credentials a WSGI request carries."""
+    cookie = parse_cookie(environ["HTTP_COOKIE"]).get(AUTH_COOKIE) if "HTTP_COOKIE" in environ else None
+    return identify(store, environ.get("HTTP_AUTHORIZATION"), cookie)
 
 
 def identify(store: AccountStore, authorization: str | None, cookie: str | None) -> User | None:

@@ -179,6 +179,15 @@ class _Running:
             and (fault.email is None or fault.email == facts.email)
         )
 
+    def may_match(self, facts: RequestFacts) -> bool:
+        """``matches`` without the email, which needs the body parsed: True if it might match."""
+        fault = self.fault
+        return (
+            (fault.method is None or fault.method == facts.method)
+            and (fault.path is None or fault.path == facts.path)
+            and (fault.user is None or fault.user == facts.user)
+        )
+
     def due(self, elapsed: float) -> bool:
         """Counts this match and says whether the fault fires on it."""
         fault = self.fault
@@ -211,7 +220,7 @@ class FaultPlan:
         self._running: list[_Running] = []
         self._positions = 0
         self._started = time.monotonic()
-        self.delays = False  # whether any fault adds latency: requests may then wait
+        self._delaying: tuple[_Running, ...] = ()  # the faults that add latency
         for fault in faults:
             self.add(fault)
 
@@ -246,12 +255,19 @@ class FaultPlan:
     def clear(self) -> None:
         with self._lock:
             self._running = []
-            self.delays = False
+            self._delaying = ()
+
+    @property
+    def delays(self) -> bool:
+        """Whether any fault adds latency."""
+        return bool(self._delaying)
+
+    def may_delay(self, facts: RequestFacts) -> bool:
+        """Whether a latency fault might fire on the request: its email and triggers are not looked at."""
+        return any(running.may_match(facts) for running in self._delaying)
 
     def _note_delays(self) -> None:
-        self.delays = any(
-            running.fault.answer.delay_ms or running.fault.answer.jitter_ms for running in self._running
-        )
+        self._delaying = tuple(running for running in self._running if _delays(running.fault.answer))
 
     def status(self) -> list[FaultStatus]:
         with self._lock:
@@ -276,6 +292,10 @@ class FaultPlan:
                 if not answer.latency_only:
                     decision.answer, decision.fault = answer, running.fault.name
         return decision
+
+
+def _delays(answer: Answer) -> bool:
+    return bool(answer.delay_ms or answer.jitter_ms)
 
 
 def _latency(answer: Answer, rng: random.Random) -> float:

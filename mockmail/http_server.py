@@ -2,10 +2,10 @@
 
 The loop reads every connection without blocking, and answers a whole request right where it
 arrives: no thread hand-off, which on loopback costs as much as the mock's own work. A request
-that may wait (``may_block()``: a latency fault, a recording's upstream) goes to a worker thread
-with its connection, which comes back to the loop after the answer, so nothing waits behind it.
-Werkzeug's development server spent twice the mock's time on each request around the app
-(benchmarks/bench_plugin.py measures both sides).
+that may wait (``may_block(environ)``: a latency fault that may fire on it, a recording's
+upstream) goes to a worker thread with its connection, which comes back to the loop after the
+answer, so nothing waits behind it. Werkzeug's development server, used before, spent more on a
+request than the mock itself (benchmarks/bench_core.py compares the two).
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ class HttpServer:
         listener: socket.socket,
         app: WsgiApp,
         *,
-        may_block: Callable[[], bool] = lambda: False,
+        may_block: Callable[[dict[str, Any]], bool] = lambda environ: False,
         log_requests: bool = False,
         body_limit: int = 1 << 20,
     ) -> None:
@@ -191,11 +191,12 @@ class HttpServer:
                     if not connection.send(CONTINUE):
                         self._drop(connection)
                 return
-            if self.may_block():
+            environ = self._environ(connection, request)
+            if self.may_block(environ):
                 self._selector.unregister(connection.sock)
-                self._to_worker(connection, request)
+                self._to_worker(connection, request, environ)
                 return
-            if not self._answer(connection, request):
+            if not self._answer(connection, request, environ):
                 self._drop(connection)
                 return
 
@@ -218,19 +219,19 @@ class HttpServer:
 
     # Workers
 
-    def _to_worker(self, connection: Connection, request: Request) -> None:
+    def _to_worker(self, connection: Connection, request: Request, environ: dict[str, Any]) -> None:
         try:
             jobs = self._idle_workers.get_nowait()
         except queue.Empty:
             jobs = queue.SimpleQueue()
             threading.Thread(target=self._work, args=(jobs,), name="mockmail-worker", daemon=True).start()
-        jobs.put((connection, request))
+        jobs.put((connection, request, environ))
 
     def _work(self, jobs: queue.SimpleQueue[Any]) -> None:
         while (job := jobs.get()) is not None:
-            connection, request = job
+            connection, request, environ = job
             try:
-                keep = self._answer(connection, request)
+                keep = self._answer(connection, request, environ)
             except Exception:  # as in the loop: lose the connection, never the worker
                 log.exception("mockmail dropped a connection after an internal error")
                 keep = False
@@ -246,9 +247,8 @@ class HttpServer:
 
     # Answers
 
-    def _answer(self, connection: Connection, request: Request) -> bool:
+    def _answer(self, connection: Connection, request: Request, environ: dict[str, Any]) -> bool:
         """Run the app for ``request`` and send its answer; False: close the connection now."""
-        environ = self._environ(connection, request)
         started: list[Any] = []
 
         def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:

@@ -6,7 +6,7 @@ import time
 
 from flask import current_app, request
 
-from mockmail.auth import AUTH_COOKIE, identify
+from mockmail.auth import environ_user
 from mockmail.binding import collect, json_params, xml_params
 from mockmail.journal import EXCHANGE_KEY, Exchange
 from mockmail.models import User
@@ -30,9 +30,7 @@ def exchange() -> Exchange:
 
 def request_user(mock: MockState) -> User | None:
     """The user whose credentials the request carries."""
-    environ = request.environ
-    cookie = request.cookies.get(AUTH_COOKIE) if "HTTP_COOKIE" in environ else None
-    return identify(mock.store, environ.get("HTTP_AUTHORIZATION"), cookie)
+    return environ_user(mock.store, request.environ)
 
 
 def request_params(record: Exchange | None = None) -> dict[str, str]:

@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from mockmail.faults import Fault, FaultPlan
+from mockmail.auth import environ_user
+from mockmail.faults import Fault, FaultPlan, RequestFacts, normalize_path
 from mockmail.journal import Journal
 from mockmail.replay import Replay
 from mockmail.scenarios import Scenario, Style, parse_fault
@@ -35,9 +36,19 @@ class MockState:
         self.faults.add(fault)
         return fault
 
-    def may_block(self) -> bool:
-        """Whether a request may wait: a latency fault, or a recording that asks the upstream."""
-        return self.faults.delays or (self.replay is not None and self.replay.records)
+    def may_block(self, environ: Mapping[str, Any]) -> bool:
+        """Whether a request may wait: a latency fault may fire on it, or a recording asks the upstream."""
+        if self.replay is not None and self.replay.records:
+            return True
+        if not self.faults.delays:
+            return False
+        facts = RequestFacts(
+            environ.get("REQUEST_METHOD", ""),
+            normalize_path(environ.get("PATH_INFO", "")),
+            lambda: _user_name(self.store, environ),
+            lambda: None,  # not looked at: may_delay takes any email as a match
+        )
+        return self.faults.may_delay(facts)
 
     def reset(self, scenario: Scenario | None = None) -> None:
         """Back to ``scenario`` (by default the current one): accounts, tokens, faults, journal."""
@@ -47,3 +58,8 @@ class MockState:
         self.faults = FaultPlan(self.scenario.faults, self.scenario.seed)
         self.journal.clear()
         self.errors.clear()
+
+
+def _user_name(store: AccountStore, environ: Mapping[str, Any]) -> str | None:
+    user = environ_user(store, environ)
+    return user.name if user else None

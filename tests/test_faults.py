@@ -360,3 +360,39 @@ def test_a_token_revoked_at_run_time(server: MockMailServer, alice):
     assert requests.get(server.url + ACCOUNTS, headers=alice, timeout=5).status_code == 401
     with pytest.raises(KeyError):
         server.revoke_token("nobody")
+
+
+# --- which requests wait on a worker thread (the rest are answered on the server's loop) ------
+
+
+def environ(method: str = "PUT", path: str = ACCOUNTS, token: str | None = "alice-token") -> dict[str, str]:
+    return {"REQUEST_METHOD": method, "PATH_INFO": path} | ({"HTTP_AUTHORIZATION": token} if token else {})
+
+
+@pytest.mark.parametrize(
+    ("fault", "request_environ", "waits"),
+    [
+        (None, environ(), False),
+        ({"respond": "server_error"}, environ(), False),
+        ({"respond": {"delay_ms": 50}}, environ(), True),
+        ({"match": {"user": "bob"}, "respond": {"delay_ms": 50}}, environ(), False),
+        ({"match": {"user": "bob"}, "respond": {"delay_ms": 50}}, environ(token="bob-token"), True),
+        ({"match": {"method": "GET"}, "respond": {"jitter_ms": 50}}, environ(), False),
+        (
+            {"match": {"path": "/api/2.0/mail/accounts"}, "respond": {"delay_ms": 50}},
+            environ(path="/x"),
+            False,
+        ),
+        # The email is in the body, not looked at before the app: a fault naming one may fire.
+        ({"match": {"email": "nobody@example.com"}, "respond": {"delay_ms": 50}}, environ(), True),
+    ],
+)
+def test_only_requests_a_latency_fault_may_delay_wait_on_a_worker(
+    serve: Serve, fault: dict[str, object] | None, request_environ: dict[str, str], waits: bool
+):
+    server = serve("")
+    if fault is not None:
+        server.add_fault(fault)
+    assert server.state.may_block(request_environ) is waits
+    server.clear_faults()
+    assert server.state.may_block(request_environ) is False
