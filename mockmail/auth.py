@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Mapping
 from typing import Any
 
 from werkzeug.http import parse_cookie
@@ -13,12 +12,16 @@ from mockmail.models import User
 from mockmail.store import AccountStore
 
 AUTH_COOKIE = "asc_auth_key"
+USER_KEY = "mockmail.user"  # the environ key of the request's user, once worked out
 
 
-def environ_user(store: AccountStore, environ: Mapping[str, Any]) -> User | None:
-    """The user whose credentials a WSGI request carries."""
-    cookie = parse_cookie(environ["HTTP_COOKIE"]).get(AUTH_COOKIE) if "HTTP_COOKIE" in environ else None
-    return identify(store, environ.get("HTTP_AUTHORIZATION"), cookie)
+def environ_user(store: AccountStore, environ: dict[str, Any]) -> User | None:
+    """The user whose credentials a WSGI request carries; worked out once, then kept in the environ."""
+    if USER_KEY not in environ:
+        cookie = parse_cookie(environ["HTTP_COOKIE"]).get(AUTH_COOKIE) if "HTTP_COOKIE" in environ else None
+        environ[USER_KEY] = identify(store, environ.get("HTTP_AUTHORIZATION"), cookie)
+    user: User | None = environ[USER_KEY]
+    return user
 
 
 def identify(store: AccountStore, authorization: str | None, cookie: str | None) -> User | None:

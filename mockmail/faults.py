@@ -140,6 +140,17 @@ class RequestFacts:
         self._find_user = find_user
         self._find_email = find_email
 
+    @classmethod
+    def of(
+        cls,
+        environ: Mapping[str, Any],
+        find_user: Callable[[], str | None],
+        find_email: Callable[[], str | None],
+    ) -> RequestFacts:
+        """The facts of a WSGI request (faults apply to the mocked paths only: all ASCII)."""
+        path = normalize_path(environ.get("PATH_INFO", ""))
+        return cls(environ.get("REQUEST_METHOD", ""), path, find_user, find_email)
+
     @cached_property
     def user(self) -> str | None:
         return (self._find_user() or "").lower() or None
@@ -161,32 +172,27 @@ class Decision:
 class _Running:
     """A fault with its counters and its own random stream."""
 
-    __slots__ = ("fault", "fired", "matched", "rng")
+    __slots__ = ("conditions", "fault", "fired", "matched", "rng")
 
     def __init__(self, fault: Fault, seed: int, position: int) -> None:
         self.fault = fault
+        # Only the conditions the fault has, cheapest first: the email needs the body parsed.
+        self.conditions = tuple(
+            (name, value)
+            for name in ("method", "path", "user", "email")
+            if (value := getattr(fault, name)) is not None
+        )
         self.matched = 0
         self.fired = 0
         # Each fault has its own stream, so adding a fault never changes another's sequence.
         self.rng = random.Random(f"{seed}:{position}")
 
-    def matches(self, facts: RequestFacts) -> bool:
-        fault = self.fault
-        return (
-            (fault.method is None or fault.method == facts.method)
-            and (fault.path is None or fault.path == facts.path)
-            and (fault.user is None or fault.user == facts.user)
-            and (fault.email is None or fault.email == facts.email)
-        )
-
-    def may_match(self, facts: RequestFacts) -> bool:
-        """``matches`` without the email, which needs the body parsed: True if it might match."""
-        fault = self.fault
-        return (
-            (fault.method is None or fault.method == facts.method)
-            and (fault.path is None or fault.path == facts.path)
-            and (fault.user is None or fault.user == facts.user)
-        )
+    def matches(self, facts: RequestFacts, *, email: bool = True) -> bool:
+        """Whether the request meets every condition; ``email=False`` takes the email as met."""
+        for name, value in self.conditions:
+            if getattr(facts, name) != value and (email or name != "email"):
+                return False
+        return True
 
     def due(self, elapsed: float) -> bool:
         """Counts this match and says whether the fault fires on it."""
@@ -264,7 +270,7 @@ class FaultPlan:
 
     def may_delay(self, facts: RequestFacts) -> bool:
         """Whether a latency fault might fire on the request: its email and triggers are not looked at."""
-        return any(running.may_match(facts) for running in self._delaying)
+        return any(running.matches(facts, email=False) for running in self._delaying)
 
     def _note_delays(self) -> None:
         self._delaying = tuple(running for running in self._running if _delays(running.fault.answer))

@@ -18,7 +18,7 @@ class BadRequest(Exception):
 
 @dataclass(slots=True)
 class Request:
-    """One request as the client sent it; ``oversized``: the body was over the limit and not read."""
+    """One request as the client sent it (a body over the limit is left unread: empty here)."""
 
     method: str
     target: str
@@ -27,7 +27,6 @@ class Request:
     body: bytes
     keep_alive: bool
     chunked: bool = False
-    oversized: bool = False
 
 
 @dataclass(slots=True)
@@ -67,7 +66,7 @@ class Pending:
             if length > self.body_limit:
                 # Not read: the app answers 413 from the length, and the connection closes after.
                 del buffer[:start]
-                return Request(method, target, version, headers, b"", keep_alive=False, oversized=True)
+                return Request(method, target, version, headers, b"", keep_alive=False)
             if len(buffer) < start + length:
                 self._waiting(fields)
                 return None

@@ -9,10 +9,11 @@ from typing import Any
 
 from flask import Response, request
 
+from mockmail.auth import environ_user
 from mockmail.binding import parse_address
 from mockmail.errors import ApiError
-from mockmail.faults import CONNECTION_KINDS, Answer, ConnectionFault, RequestFacts, normalize_path
-from mockmail.request_context import exchange, mock_state, request_params, request_user
+from mockmail.faults import CONNECTION_KINDS, Answer, ConnectionFault, RequestFacts
+from mockmail.request_context import exchange, mock_state, request_params
 from mockmail.responses import render_error, unauthorized
 from mockmail.state import MockState
 from mockmail.wire import JSON_TYPE
@@ -39,7 +40,8 @@ def with_faults(view: View) -> View:
 
 
 def _inject(mock: MockState) -> Response | None:
-    facts = RequestFacts(request.method, normalize_path(request.path), _user_name, _email)
+    environ = request.environ
+    facts = RequestFacts.of(environ, lambda: _user_name(mock, environ), _email)
     decision = mock.faults.decide(facts)
     if decision.delay_s:
         time.sleep(decision.delay_s)
@@ -82,8 +84,8 @@ def _drop(kind: str, sent: bytes) -> Iterator[bytes]:
     raise ConnectionFault(kind)
 
 
-def _user_name() -> str | None:
-    user = request_user(mock_state())
+def _user_name(mock: MockState, environ: dict[str, Any]) -> str | None:
+    user = environ_user(mock.store, environ)
     return user.name if user else None
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mockmail.auth import environ_user
-from mockmail.faults import Fault, FaultPlan, RequestFacts, normalize_path
+from mockmail.faults import Fault, FaultPlan, RequestFacts
 from mockmail.journal import Journal
 from mockmail.replay import Replay
 from mockmail.scenarios import Scenario, Style, parse_fault
@@ -36,18 +36,14 @@ class MockState:
         self.faults.add(fault)
         return fault
 
-    def may_block(self, environ: Mapping[str, Any]) -> bool:
+    def may_block(self, environ: dict[str, Any]) -> bool:
         """Whether a request may wait: a latency fault may fire on it, or a recording asks the upstream."""
         if self.replay is not None and self.replay.records:
             return True
         if not self.faults.delays:
             return False
-        facts = RequestFacts(
-            environ.get("REQUEST_METHOD", ""),
-            normalize_path(environ.get("PATH_INFO", "")),
-            lambda: _user_name(self.store, environ),
-            lambda: None,  # not looked at: may_delay takes any email as a match
-        )
+        # The email is not looked at: may_delay takes any email as a match.
+        facts = RequestFacts.of(environ, lambda: _user_name(self.store, environ), lambda: None)
         return self.faults.may_delay(facts)
 
     def reset(self, scenario: Scenario | None = None) -> None:
@@ -60,6 +56,6 @@ class MockState:
         self.errors.clear()
 
 
-def _user_name(store: AccountStore, environ: Mapping[str, Any]) -> str | None:
+def _user_name(store: AccountStore, environ: dict[str, Any]) -> str | None:
     user = environ_user(store, environ)
     return user.name if user else None
