@@ -36,7 +36,6 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 SEND_TIMEOUT = 30.0  # seconds a client may take to read an answer before it is dropped
 _ABORT = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() resets the connection
 _NO_BODY_STATUSES = ("1", "204", "304")
-_DONT_WAIT = getattr(socket, "MSG_DONTWAIT", 0)  # not on Windows
 
 
 class Connection:
@@ -51,7 +50,14 @@ class Connection:
     def send(self, data: bytes) -> bool:
         """Send it all; False if the client went away or stopped reading."""
         try:
-            self.sock.sendall(data)
+            try:
+                sent = self.sock.send(data)  # non-blocking: no poll before the send, as with a timeout
+            except BlockingIOError:
+                sent = 0
+            if sent < len(data):  # the client's buffer is full: wait for it, up to SEND_TIMEOUT
+                self.sock.settimeout(SEND_TIMEOUT)
+                self.sock.sendall(data[sent:])
+                self.sock.setblocking(False)
         except OSError:
             return False
         return True
@@ -150,16 +156,15 @@ class HttpServer:
             except OSError as error:  # out of descriptors, say: the client sees a refused connection
                 log.warning("mockmail could not accept a connection: %s", error)
                 return
-            sock.settimeout(SEND_TIMEOUT)
+            sock.setblocking(False)
             connection = Connection(sock, address, self.body_limit)
             self._selector.register(sock, selectors.EVENT_READ, connection)
-            if _DONT_WAIT:  # the request has often arrived with the connection: no select round
-                self._read(connection, _DONT_WAIT)
+            self._read(connection)  # the request has often arrived with the connection: no select round
 
-    def _read(self, connection: Connection, flags: int = 0) -> None:
+    def _read(self, connection: Connection) -> None:
         try:
-            data = connection.sock.recv(65536, flags)
-        except (BlockingIOError, InterruptedError, TimeoutError):
+            data = connection.sock.recv(65536)
+        except (BlockingIOError, InterruptedError):
             return
         except OSError:
             data = b""

@@ -14,7 +14,7 @@ import requests
 
 from mockmail import MockMailServer
 from mockmail.http_request import HEAD_LIMIT
-from mockmail.http_server import _head
+from mockmail.http_server import Connection, _head
 
 ACCOUNTS = "/api/2.0/mail/accounts"
 BOB = "bob-token"
@@ -295,3 +295,25 @@ def test_an_internal_error_in_the_server_loses_one_connection_not_the_server(
 def test_a_header_value_outside_latin_1_is_sent_replaced_not_dropped():
     head = _head("200 OK", [("X-Name", "Zoë ☃")], 0, keep_alive=True)
     assert b"X-Name: Zo\xeb ?\r\n" in head
+
+
+def test_an_answer_larger_than_the_socket_buffer_waits_for_a_slow_reader():
+    server_end, client_end = socket.socketpair()
+    server_end.setblocking(False)  # as the server's connections are
+    data = bytes(range(256)) * 20_000  # 5 MB, far more than the buffer takes at once
+    received = bytearray()
+
+    def read_slowly() -> None:
+        time.sleep(0.1)  # the buffer is full and the server has to wait
+        while len(received) < len(data):
+            received.extend(client_end.recv(1 << 16))
+
+    reader = threading.Thread(target=read_slowly)
+    reader.start()
+    connection = Connection(server_end, ("127.0.0.1", 0), body_limit=0)
+    assert connection.send(data)
+    reader.join(timeout=10)
+    assert bytes(received) == data
+    assert server_end.gettimeout() == 0.0  # non-blocking again for the loop
+    server_end.close()
+    client_end.close()
