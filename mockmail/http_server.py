@@ -51,7 +51,7 @@ class Connection:
         """Send it all; False if the client went away or stopped reading."""
         try:
             try:
-                sent = self.sock.send(data)  # non-blocking: no poll before the send, as with a timeout
+                sent = self.sock.send(data)  # non-blocking: no poll first, as a socket with a timeout does
             except BlockingIOError:
                 sent = 0
             if sent < len(data):  # the client's buffer is full: wait for it, up to SEND_TIMEOUT
@@ -96,6 +96,7 @@ class HttpServer:
         # A worker hands its connection back through `_returned`, then wakes the loop.
         self._wake_reader, self._wake_writer = socket.socketpair()
         self._wake_reader.setblocking(False)
+        self._wake_writer.setblocking(False)
         self._selector.register(self._wake_reader, selectors.EVENT_READ)
         self._returned: deque[Connection] = deque()
         self._idle_workers: queue.SimpleQueue[queue.SimpleQueue[Any]] = queue.SimpleQueue()
@@ -216,7 +217,8 @@ class HttpServer:
         while self._returned:
             connection = self._returned.popleft()
             self._selector.register(connection.sock, selectors.EVENT_READ, connection)
-            self._serve_buffered(connection)  # a request that arrived meanwhile is already read
+            # Pipelined requests read before the hand-off are in the buffer; new bytes wake the selector.
+            self._serve_buffered(connection)
 
     def _wake(self) -> None:
         with contextlib.suppress(OSError):  # closed, or its buffer full of wake-ups already

@@ -317,3 +317,11 @@ def test_an_answer_larger_than_the_socket_buffer_waits_for_a_slow_reader():
     assert server_end.gettimeout() == 0.0  # non-blocking again for the loop
     server_end.close()
     client_end.close()
+
+
+def test_a_request_pipelined_behind_a_delayed_one_is_answered_after_it(slow_bob: MockMailServer):
+    second = b'{"email":"bob@example.com","name":"Second"}'
+    with connect(slow_bob) as sock:
+        sock.sendall(put_bytes() + put_bytes(second))
+        answers = read_answers(sock, 2)
+    assert [json.loads(body)["response"]["name"] for _, body in answers] == ["Bobby", "Second"]
