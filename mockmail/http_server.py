@@ -149,18 +149,18 @@ class HttpServer:
         self._wake_writer.close()
 
     def _accept(self) -> None:
-        while True:
-            try:
-                sock, address = self._listener.accept()
-            except (BlockingIOError, InterruptedError):
-                return
-            except OSError as error:  # out of descriptors, say: the client sees a refused connection
-                log.warning("mockmail could not accept a connection: %s", error)
-                return
-            sock.setblocking(False)
-            connection = Connection(sock, address, self.body_limit)
-            self._selector.register(sock, selectors.EVENT_READ, connection)
-            self._read(connection)  # the request has often arrived with the connection: no select round
+        """Accept one connection: the selector reports the listener again while more wait."""
+        try:
+            sock, address = self._listener.accept()
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as error:  # out of descriptors, say: the client sees a refused connection
+            log.warning("mockmail could not accept a connection: %s", error)
+            return
+        sock.setblocking(False)
+        connection = Connection(sock, address, self.body_limit)
+        self._selector.register(sock, selectors.EVENT_READ, connection)
+        self._read(connection)  # the request has often arrived with the connection: no select round
 
     def _read(self, connection: Connection) -> None:
         try:
