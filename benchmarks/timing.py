@@ -93,8 +93,8 @@ def spawned(command: list[str], body: str, headers: Mapping[str, str]) -> Iterat
 def pin_to_one_cpu() -> str:
     """Run this process and those it spawns on one CPU; what was done, for the report.
 
-    On a small shared machine, where the client and the servers land from one run to the next
-    moved two identical servers up to 1.5x apart; on one CPU the runs agree within a few percent.
+    On a small shared machine, where the system placed the client and the servers moved two
+    identical servers 0.64x-1.11x apart from run to run; on one CPU runs agree within a few percent.
     """
     if not hasattr(os, "sched_setaffinity"):
         return "not pinned (no sched_setaffinity here)"

@@ -9,7 +9,6 @@ from typing import Any
 
 from flask import Response, request
 
-from mockmail.auth import environ_user
 from mockmail.binding import parse_address
 from mockmail.errors import ApiError
 from mockmail.faults import CONNECTION_KINDS, Answer, ConnectionFault, RequestFacts
@@ -41,7 +40,7 @@ def with_faults(view: View) -> View:
 
 def _inject(mock: MockState) -> Response | None:
     environ = request.environ
-    facts = RequestFacts.of(environ, lambda: _user_name(mock, environ), _email)
+    facts = RequestFacts.of(environ, lambda: mock.user_name(environ), _email)
     decision = mock.faults.decide(facts)
     if decision.delay_s:
         time.sleep(decision.delay_s)
@@ -82,11 +81,6 @@ def _drop(kind: str, sent: bytes) -> Iterator[bytes]:
     if sent:
         yield sent
     raise ConnectionFault(kind)
-
-
-def _user_name(mock: MockState, environ: dict[str, Any]) -> str | None:
-    user = environ_user(mock.store, environ)
-    return user.name if user else None
 
 
 def _email() -> str | None:

@@ -43,8 +43,13 @@ class MockState:
         if not self.faults.delays:
             return False
         # The email is not looked at: may_delay takes any email as a match.
-        facts = RequestFacts.of(environ, lambda: _user_name(self.store, environ), lambda: None)
+        facts = RequestFacts.of(environ, lambda: self.user_name(environ), lambda: None)
         return self.faults.may_delay(facts)
+
+    def user_name(self, environ: dict[str, Any]) -> str | None:
+        """The name of the user whose credentials the request carries."""
+        user = environ_user(self.store, environ)
+        return user.name if user else None
 
     def reset(self, scenario: Scenario | None = None) -> None:
         """Back to ``scenario`` (by default the current one): accounts, tokens, faults, journal."""
@@ -54,8 +59,3 @@ class MockState:
         self.faults = FaultPlan(self.scenario.faults, self.scenario.seed)
         self.journal.clear()
         self.errors.clear()
-
-
-def _user_name(store: AccountStore, environ: dict[str, Any]) -> str | None:
-    user = environ_user(store, environ)
-    return user.name if user else None
