@@ -15,9 +15,11 @@ import requests
 from mockmail import MockMailServer
 from mockmail.http_request import HEAD_LIMIT
 from mockmail.http_server import Connection, _head
+from mockmail.testing import MockMail
 
 ACCOUNTS = "/api/2.0/mail/accounts"
 BOB = "bob-token"
+BOB_HEADERS = {"Authorization": BOB}
 BOB_BODY = b'{"email":"bob@example.com","name":"Bobby"}'
 
 
@@ -49,8 +51,8 @@ def read_all(sock: socket.socket) -> bytes:
     return data
 
 
-def bobs_name(server: MockMailServer) -> str:
-    return server.state.store.accounts(server.state.store.user_for_token(BOB))[0].name  # type: ignore[arg-type]
+def bobs_name(server: MockMailServer) -> str | None:
+    return MockMail(server).account("bob@example.com").name
 
 
 # --- framing -------------------------------------------------------------------------------------
@@ -211,12 +213,7 @@ def test_a_request_that_cannot_be_read_gets_its_status_and_the_server_serves_on(
         sock.sendall(data)
         answer = read_all(sock)
     assert answer.startswith(f"HTTP/1.1 {status} ".encode())
-    assert (
-        requests.put(
-            server.url + ACCOUNTS, json={"email": "bob@example.com"}, headers={"Authorization": BOB}
-        ).status_code
-        == 200
-    )
+    assert requests.put(server.url + ACCOUNTS, json={"email": "bob@example.com"}, headers=BOB_HEADERS).ok
 
 
 def test_a_body_over_the_limit_gets_the_apis_413_unread(server: MockMailServer):
@@ -247,7 +244,7 @@ def test_a_delayed_request_does_not_hold_up_another_client(slow_bob: MockMailSer
         requests.put(
             slow_bob.url + ACCOUNTS,
             json={"email": "bob@example.com"},
-            headers={"Authorization": BOB},
+            headers=BOB_HEADERS,
             timeout=5,
         )
         done["bob"] = time.perf_counter() - started
@@ -292,9 +289,7 @@ def test_an_internal_error_in_the_server_loses_one_connection_not_the_server(
         sock.sendall(put_bytes())
         assert read_all(sock) == b""
     assert "internal error" in caplog.text
-    assert requests.put(
-        server.url + ACCOUNTS, json={"email": "bob@example.com"}, headers={"Authorization": BOB}
-    ).ok
+    assert requests.put(server.url + ACCOUNTS, json={"email": "bob@example.com"}, headers=BOB_HEADERS).ok
 
 
 def test_a_header_value_outside_latin_1_is_sent_replaced_not_dropped():
