@@ -203,6 +203,7 @@ def test_stop_closes_idle_kept_alive_connections():
         (b"PUT /a HTTP/1.1\r\nno colon here\r\n\r\n", 400),
         (b"PUT /a HTTP/1.1\r\nContent-Length: -3\r\n\r\n", 400),
         (b"PUT /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400),
+        (b"PUT /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n200000\r\n", 413),  # a 2 MiB chunk
         (b"GET /a HTTP/1.1\r\nX: " + b"x" * HEAD_LIMIT, 431),
     ],
 )
