@@ -11,15 +11,13 @@ from flask import Blueprint, Response, request
 from mockmail.binding import parse_update
 from mockmail.errors import HRESULT_SYSTEM, ApiError, Unauthorized
 from mockmail.injection import with_faults
-from mockmail.journal import Exchange
 from mockmail.models import User
-from mockmail.request_context import exchange, mock_state, request_params, request_user
+from mockmail.paths import ACCOUNTS, AUTHENTICATION
+from mockmail.request_context import api_request, mock_state
 from mockmail.responses import render
 from mockmail.state import MockState
 from mockmail.wire import docs_style, envelope, listed_accounts, updated_account
 
-ACCOUNTS = "/api/2.0/mail/accounts"
-AUTHENTICATION = "/api/2.0/authentication"
 TOKEN_LIFETIME = timedelta(days=30)
 
 api = Blueprint("mockmail_api", __name__)
@@ -43,12 +41,11 @@ def _routes(path: str, methods: list[str]) -> Callable[[View], View]:
 @_routes(ACCOUNTS, ["GET", "PUT"])
 def accounts(extension: str = "json") -> Response:
     """``GET`` lists the user's accounts; ``PUT`` updates one, found by its email."""
-    mock, record = mock_state(), exchange()
-    user = _authenticated(mock, record)
+    mock, call = mock_state(), api_request()
+    user = _authenticated(call.caller)
     if request.method in ("GET", "HEAD"):  # HEAD: the GET's headers (Werkzeug routes it with GET)
         return _success(mock, listed_accounts(user, mock.store.accounts(user)), extension)
-    change = parse_update(request_params(record))
-    record.email = change.address
+    change = parse_update(call.parameters())
     account = mock.store.update(user, change, datetime.now())
     return _success(mock, updated_account(account, change.email, user.default_account), extension)
 
@@ -56,7 +53,7 @@ def accounts(extension: str = "json") -> Response:
 @_routes(AUTHENTICATION, ["POST"])
 def authentication(extension: str = "json") -> Response:
     """Log in with ``userName`` and ``password``; the answer carries the user's token (201)."""
-    params = request_params()
+    params = api_request().parameters()
     user = mock_state().store.user_for_login(params.get("username", ""), params.get("password", ""))
     if user is None:
         raise ApiError(500, "User authentication failed", HRESULT_SYSTEM)
@@ -73,9 +70,7 @@ def _success(mock: MockState, data: Any, extension: str) -> Response:
     return render(docs_style(data) if mock.style == "docs" else envelope(data), 200, extension)
 
 
-def _authenticated(mock: MockState, record: Exchange) -> User:
-    user = request_user(mock)
-    if user is None:
+def _authenticated(caller: User | None) -> User:
+    if caller is None:
         raise Unauthorized()
-    record.user = user.name
-    return user
+    return caller

@@ -12,15 +12,15 @@ from werkzeug.exceptions import HTTPException
 
 from mockmail.api import api
 from mockmail.control import control
-from mockmail.cors import Cors, WsgiApp
+from mockmail.cors import Cors
 from mockmail.errors import HRESULT_EXCEPTION, ApiError, Unauthorized
 from mockmail.journal import JournalMiddleware
 from mockmail.replay import Replay, ReplayMiddleware
 from mockmail.responses import render_error, unauthorized
 from mockmail.scenarios import Scenario, Style, resolve_scenario
 from mockmail.state import MockState
+from mockmail.wsgi import BODY_LIMIT, WsgiApp
 
-MAX_BODY_BYTES = 1 << 20
 log = logging.getLogger("mockmail")
 
 
@@ -34,7 +34,7 @@ def create_app(
     """
     scenario = resolve_scenario(scenario)
     app = Flask("mockmail")
-    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    app.config["MAX_CONTENT_LENGTH"] = BODY_LIMIT
     app.json.sort_keys = False  # type: ignore[attr-defined]  # control answers keep their reading order
     state = app.extensions["mockmail"] = MockState(
         scenario=scenario, style=style or scenario.style, replay=replay
@@ -43,7 +43,9 @@ def create_app(
     # never gets a fault (faults run in the API's views, see injection.py).
     app.wsgi_app = Cors(  # type: ignore[method-assign]
         _collapse_leading_slashes(
-            JournalMiddleware(ReplayMiddleware(app.wsgi_app, lambda: state.replay), state.journal)
+            JournalMiddleware(
+                ReplayMiddleware(app.wsgi_app, lambda: state.replay), state.journal, state.store
+            )
         )
     )
     app.register_blueprint(api)

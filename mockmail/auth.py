@@ -4,24 +4,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Any
-
-from werkzeug.http import parse_cookie
 
 from mockmail.models import User
 from mockmail.store import AccountStore
 
 AUTH_COOKIE = "asc_auth_key"
-USER_KEY = "mockmail.user"  # the environ key of the request's user, once worked out
-
-
-def environ_user(store: AccountStore, environ: dict[str, Any]) -> User | None:
-    """The user whose credentials a WSGI request carries; worked out once, then kept in the environ."""
-    if USER_KEY not in environ:
-        cookie = parse_cookie(environ["HTTP_COOKIE"]).get(AUTH_COOKIE) if "HTTP_COOKIE" in environ else None
-        environ[USER_KEY] = identify(store, environ.get("HTTP_AUTHORIZATION"), cookie)
-    user: User | None = environ[USER_KEY]
-    return user
 
 
 def identify(store: AccountStore, authorization: str | None, cookie: str | None) -> User | None:

@@ -6,7 +6,6 @@ import logging
 import signal
 import sys
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import click
@@ -161,24 +160,20 @@ def _serve(
         raise click.ClickException(str(error)) from None
     except OSError as error:
         raise click.ClickException(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
-    # From here a stop signal may come at any moment, even before the server loop starts.
-    signal.signal(signal.SIGTERM, _interrupt)
+    # From here a stop signal may come at any moment, even before the server loop starts:
+    # the loop then stops as soon as it starts.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda signum, frame: server.stop())
     try:
         # The first line is the one a script waits for: nothing before it names a URL.
         click.echo(f"mockmail serving on {server.url}")
         click.echo(_summary(loaded, server.state.style, replay))
         sys.stdout.flush()
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
-        server.serve_forever()  # until Ctrl-C or SIGTERM raise KeyboardInterrupt
-    except KeyboardInterrupt:
-        pass
+        server.serve_forever()  # until Ctrl-C or SIGTERM
     finally:
         server.stop()
     click.echo("mockmail stopped")
-
-
-def _interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
 
 
 def _summary(scenario: Scenario, style: Style, replay: Replay | None) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+from mockmail.wsgi import WsgiApp
 
 # The real server's preflight answer (reference C2); requested headers are allowed on top,
 # so a page that sends X-Requested-With, as jQuery does, is not refused by the mock.

@@ -5,17 +5,13 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
 from http.client import responses as _PHRASES
-from typing import Any
+from typing import Any, Protocol
 
-from mockmail.errors import (
-    GENERIC_MESSAGE,
-    HRESULT_EXCEPTION,
-    HRESULT_HTTP,
-)
+from mockmail.errors import GENERIC_MESSAGE, HRESULT_EXCEPTION, HRESULT_HTTP
+from mockmail.paths import normalize_path
 
 # What a fault of each kind answers unless its own status, message or headers say otherwise.
 LOGIN_FAILED_MESSAGE = '<span class="attempt_header">IMAP response:</span><br/>Authentication failed.'
@@ -31,14 +27,6 @@ KIND_DEFAULTS: dict[str, tuple[int, str, int, dict[str, str]]] = {
 }
 CONNECTION_KINDS = ("reset", "empty", "truncated")
 KINDS = (*KIND_DEFAULTS, *CONNECTION_KINDS)
-
-
-class ConnectionFault(ConnectionError):
-    """Raised while an answer is sent, so the server drops the connection as the fault says."""
-
-    def __init__(self, kind: str) -> None:
-        super().__init__(f"mockmail fault: {kind}")
-        self.kind = kind
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,48 +104,23 @@ def build_answer(respond: str | Mapping[str, Any]) -> Answer:
     )
 
 
-def normalize_path(path: str) -> str:
-    """A path as faults compare it: no query string, doubled slash or ``.json``/``.xml``/``.tml``."""
-    path = "/" + path.split("?", 1)[0].lstrip("/")
-    for suffix in (".json", ".xml", ".tml"):
-        if path.endswith(suffix):
-            return path[: -len(suffix)]
-    return path
+class Facts(Protocol):
+    """What faults match on: a request's method and path (normalized), its caller and its email.
 
+    ``user`` and ``email`` are worked out when first read: the email needs the body parsed.
+    """
 
-class RequestFacts:
-    """What faults match on; the user and the email are only worked out if a fault asks."""
+    @property
+    def method(self) -> str: ...
 
-    def __init__(
-        self,
-        method: str,
-        path: str,
-        find_user: Callable[[], str | None],
-        find_email: Callable[[], str | None],
-    ) -> None:
-        self.method = method
-        self.path = path  # normalized
-        self._find_user = find_user
-        self._find_email = find_email
+    @property
+    def path(self) -> str: ...
 
-    @classmethod
-    def of(
-        cls,
-        environ: Mapping[str, Any],
-        find_user: Callable[[], str | None],
-        find_email: Callable[[], str | None],
-    ) -> RequestFacts:
-        """The facts of a WSGI request (faults apply to the mocked paths only: all ASCII)."""
-        path = normalize_path(environ.get("PATH_INFO", ""))
-        return cls(environ.get("REQUEST_METHOD", ""), path, find_user, find_email)
+    @property
+    def user(self) -> str | None: ...
 
-    @cached_property
-    def user(self) -> str | None:
-        return (self._find_user() or "").lower() or None
-
-    @cached_property
-    def email(self) -> str | None:
-        return (self._find_email() or "").lower() or None
+    @property
+    def email(self) -> str | None: ...
 
 
 @dataclass(slots=True)
@@ -187,10 +150,10 @@ class _Running:
         # Each fault has its own stream, so adding a fault never changes another's sequence.
         self.rng = random.Random(f"{seed}:{position}")
 
-    def matches(self, facts: RequestFacts, *, email: bool = True) -> bool:
+    def matches(self, facts: Facts, *, email: bool = True) -> bool:
         """Whether the request meets every condition; ``email=False`` takes the email as met."""
         for name, value in self.conditions:
-            if getattr(facts, name) != value and (email or name != "email"):
+            if (email or name != "email") and getattr(facts, name) != value:
                 return False
         return True
 
@@ -268,7 +231,7 @@ class FaultPlan:
         """Whether any fault adds latency."""
         return bool(self._delaying)
 
-    def may_delay(self, facts: RequestFacts) -> bool:
+    def may_delay(self, facts: Facts) -> bool:
         """Whether a latency fault might fire on the request: its email and triggers are not looked at."""
         return any(running.matches(facts, email=False) for running in self._delaying)
 
@@ -282,7 +245,7 @@ class FaultPlan:
                 for running in self._running
             ]
 
-    def decide(self, facts: RequestFacts) -> Decision:
+    def decide(self, facts: Facts) -> Decision:
         """Count the request against every fault it matches and pick what happens to it."""
         decision = Decision()
         with self._lock:

@@ -1,365 +1,434 @@
-"""The HTTP/1.1 server under the mock: a loop thread answers at once, worker threads take what may wait.
+"""The HTTP/1.1 server under the mock: h11 reads and frames HTTP, asyncio moves the bytes.
 
-The loop reads every connection without blocking, and answers a whole request right where it
-arrives: no thread hand-off, which on loopback costs as much as the mock's own work. A request
-that may wait (``may_block(environ)``: a latency fault that may fire on it, a recording's
-upstream) goes to a worker thread with its connection, which comes back to the loop after the
-answer, so nothing waits behind it. Werkzeug's development server, used before, spent more on a
-request than the mock itself (benchmarks/bench_core.py compares the two).
+One event loop, on the server's thread, owns every connection: each is an asyncio ``Protocol``
+that feeds its bytes to an ``h11.Connection`` and acts on the events it parses (uvicorn's
+construction). No HTTP parsing or framing is done here: h11 refuses malformed and ambiguous
+requests (smuggling shapes, bad chunk sizes, oversized heads) and frames our answers.
+
+A request is answered on the loop as soon as it has arrived whole, unless the app says it may
+take long (``may_block``: a latency fault, a recording's upstream); then a bounded pool of
+worker threads runs it and the loop sends the answer. Answers go out through the transport,
+buffered and never blocking the loop; a client that stops reading stops being read from.
 """
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import contextlib
+import email.utils
 import functools
-import io
 import logging
-import queue
-import selectors
 import socket
 import struct
-import sys
 import threading
 import time
-from collections import deque
-from collections.abc import Callable, Iterable
-from email.utils import formatdate
+from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any
-from urllib.parse import unquote_to_bytes, urlsplit
 
-from mockmail.faults import ConnectionFault
-from mockmail.http_request import CONTINUE, BadRequest, Pending, Request
+import h11
+
+from mockmail.wsgi import (
+    BODY_LIMIT,
+    STOPPING,
+    Answer,
+    ConnectionFault,
+    Environ,
+    MayBlock,
+    WsgiApp,
+    build_environ,
+    call_app,
+)
 
 log = logging.getLogger("mockmail")
 
-WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-SEND_TIMEOUT = 30.0  # seconds a client may take to read an answer before it is dropped
-_ABORT = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() resets the connection
-_NO_BODY_STATUSES = ("1", "204", "304")
+HEAD_LIMIT = 64 * 1024  # request line and headers; more is answered 431
+IDLE_TIMEOUT = 30.0  # seconds a connection may send nothing while the server waits for a request
+SEND_TIMEOUT = 30.0  # seconds a client may leave an answer unread before its connection is dropped
+# Connections the kernel queues before we accept them: a burst of clients waits instead of retrying.
+LISTEN_BACKLOG = 1024
+MAX_CONNECTIONS = 1000  # open connections; one more is answered 503 and closed
+WORKERS = 32  # threads for requests that may take long; more wait for one
+STOP_TIMEOUT = 1.0  # seconds stop() waits for the loop
+
+CONTINUE = h11.InformationalResponse(status_code=100, headers=[], reason=b"Continue")
+_LINGER_ABORT = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() sends RST
+_NO_BODY = (204, 304)
 
 
-class Connection:
-    """One client connection: its socket, address and what has arrived of its next request."""
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What one client may cost the server."""
 
-    def __init__(self, sock: socket.socket, address: Any, body_limit: int) -> None:
-        self.sock = sock
-        self.address = address
-        self.pending = Pending(bytearray(), body_limit)
-        self.reset = False  # end with RST instead of FIN, as a crashed server's connection ends
+    head_bytes: int = HEAD_LIMIT
+    body_bytes: int = BODY_LIMIT
+    idle_timeout: float = IDLE_TIMEOUT
+    send_timeout: float = SEND_TIMEOUT
+    max_connections: int = MAX_CONNECTIONS
+    workers: int = WORKERS
 
-    def send(self, data: bytes) -> bool:
-        """Send it all; False if the client went away or stopped reading."""
-        try:
-            try:
-                sent = self.sock.send(data)  # non-blocking: no poll first, as a socket with a timeout does
-            except BlockingIOError:
-                sent = 0
-            if sent < len(data):  # the client's buffer is full: wait for it, up to SEND_TIMEOUT
-                self.sock.settimeout(SEND_TIMEOUT)
-                self.sock.sendall(data[sent:])
-                self.sock.setblocking(False)
-        except OSError:
-            return False
-        return True
 
-    def close(self) -> None:
-        try:
-            if self.reset:
-                self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _ABORT)
-            self.sock.close()
-        except OSError:
-            pass
+DEFAULT_LIMITS = Limits()
 
 
 class HttpServer:
-    """Serves ``app`` on ``listener`` (bound and listening) until ``shutdown()``."""
+    """Serves ``app`` on ``listener`` (bound and listening) from ``serve_forever()`` until ``stop()``."""
 
     def __init__(
         self,
         listener: socket.socket,
         app: WsgiApp,
         *,
-        may_block: Callable[[dict[str, Any]], bool] = lambda environ: False,
+        may_block: MayBlock = lambda environ: False,
         log_requests: bool = False,
-        body_limit: int = 1 << 20,
+        limits: Limits = DEFAULT_LIMITS,
     ) -> None:
         self.app = app
         self.may_block = may_block
         self.log_requests = log_requests
-        self.body_limit = body_limit
-        self._listener = listener
+        self.limits = limits
+        self.connections: set[HttpConnection] = set()
+        self.stopping = threading.Event()  # waits in the app (latency faults) end when it is set
         host, port = listener.getsockname()[:2]
-        self._server_name, self._server_port = str(host), str(port)
-        listener.setblocking(False)
-        self._selector = selectors.DefaultSelector()
-        self._selector.register(listener, selectors.EVENT_READ)
-        # A worker hands its connection back through `_returned`, then wakes the loop.
-        self._wake_reader, self._wake_writer = socket.socketpair()
-        self._wake_reader.setblocking(False)
-        self._wake_writer.setblocking(False)
-        self._selector.register(self._wake_reader, selectors.EVENT_READ)
-        self._returned: deque[Connection] = deque()
-        self._idle_workers: queue.SimpleQueue[queue.SimpleQueue[Any]] = queue.SimpleQueue()
-        self._lock = threading.Lock()
-        self._stopping = False
-        self._closed = False
-        self._loop_done = threading.Event()
-        self._loop_done.set()
-
-    # The loop
+        self.server_name = (str(host), str(port))
+        self._listener = listener
+        self._loop = asyncio.new_event_loop()
+        self._stopped = self._loop.create_future()
+        self._sweeping: asyncio.TimerHandle | None = None
+        self._accept_warned = -1.0
+        self._pool = concurrent.futures.ThreadPoolExecutor(limits.workers, f"mockmail-worker:{port}")
 
     def serve_forever(self) -> None:
-        """Serve in this thread until ``shutdown()`` (or KeyboardInterrupt, which propagates)."""
-        self._loop_done.clear()
+        """Serve in this thread until ``stop()`` (or KeyboardInterrupt, which propagates)."""
         try:
-            while not self._stopping:
-                for key, _ in self._selector.select():
-                    self._ready(key)
+            self._loop.run_until_complete(self._serve())
         finally:
-            self._loop_done.set()
+            self.close()
 
-    def _ready(self, key: selectors.SelectorKey) -> None:
-        if key.fileobj is self._listener:
-            self._accept()
-        elif key.fileobj is self._wake_reader:
-            self._take_back()
-        else:
-            self._read(key.data)
+    async def _serve(self) -> None:
+        self._loop.set_exception_handler(self._on_loop_error)
+        server = await self._loop.create_server(
+            lambda: HttpConnection(self), sock=self._listener, backlog=LISTEN_BACKLOG
+        )
+        self._sweep()
+        try:
+            await self._stopped
+        finally:
+            if self._sweeping is not None:
+                self._sweeping.cancel()
+            server.close()
 
-    def shutdown(self) -> None:
-        """Stop the loop and wait until it has stopped."""
-        self._stopping = True
-        self._wake()
-        self._loop_done.wait()
+    def stop(self) -> None:
+        """Ask the loop to stop, from any thread; nothing is answered after this."""
+        self.stopping.set()
+        with contextlib.suppress(RuntimeError):  # the loop is closed already
+            self._loop.call_soon_threadsafe(_resolve, self._stopped)
 
-    def server_close(self) -> None:
-        """Close the listener, every connection the loop holds, and the idle workers."""
-        for key in list(self._selector.get_map().values()):
-            if isinstance(key.data, Connection):
-                key.data.close()
-        self._selector.close()
+    def close(self) -> None:
+        """Drop every connection and close the listener; call when the loop is not running."""
+        if self._loop.is_closed() or self._loop.is_running():
+            return
+        self.stopping.set()
+        for connection in list(self.connections):
+            connection.drop()
+        self._pool.shutdown(wait=False, cancel_futures=True)
         self._listener.close()
-        with self._lock:
-            self._closed = True
-            while not self._idle_workers.empty():
-                self._idle_workers.get_nowait().put(None)
-            for connection in self._returned:
-                connection.close()
-        self._wake_reader.close()
-        self._wake_writer.close()
+        self._loop.run_until_complete(_finish(asyncio.all_tasks(self._loop)))
+        self._loop.close()
 
-    def _accept(self) -> None:
-        """Accept one connection: the selector reports the listener again while more wait."""
-        try:
-            sock, address = self._listener.accept()
-        except (BlockingIOError, InterruptedError):
+    # Called on the loop
+
+    @property
+    def _sweep_interval(self) -> float:
+        return min(1.0, self.limits.idle_timeout / 4, self.limits.send_timeout / 4)
+
+    def _sweep(self) -> None:
+        """Close connections idle past ``idle_timeout`` and those whose client stopped reading."""
+        now = self._loop.time()
+        for connection in list(self.connections):
+            connection.check_timeouts(now)
+        self._sweeping = self._loop.call_later(self._sweep_interval, self._sweep)
+
+    def _on_loop_error(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        # Out of descriptors, asyncio pauses accepting for a second but reports every accept it
+        # tried (up to the backlog, with a traceback each): one line a second says it all.
+        if context.get("message") != "socket.accept() out of system resource":
+            loop.default_exception_handler(context)
             return
-        except OSError as error:  # out of descriptors, say: the client sees a refused connection
-            log.warning("mockmail could not accept a connection: %s", error)
+        now = time.monotonic()
+        if now - self._accept_warned >= 1:
+            self._accept_warned = now
+            log.warning("mockmail cannot accept connections for now: %s", context.get("exception"))
+
+    def now(self) -> float:
+        return self._loop.time()
+
+    def run(self, connection: HttpConnection, environ: Environ) -> Answer | None:
+        """The app's answer to a request; None if a worker answers it later, as it may take long."""
+        environ[STOPPING] = self.stopping
+        if not self.may_block(environ):
+            return self._call(environ)
+        connection.pause_reading()  # until the answer is out
+        job = self._pool.submit(self._call, environ)
+        job.add_done_callback(functools.partial(self._answer_from_worker, connection))
+        return None
+
+    def _answer_from_worker(self, connection: HttpConnection, job: concurrent.futures.Future[Answer]) -> None:
+        if job.cancelled():
             return
-        sock.setblocking(False)
-        connection = Connection(sock, address, self.body_limit)
-        self._selector.register(sock, selectors.EVENT_READ, connection)
-        self._read(connection)  # the request has often arrived with the connection: no select round
+        with contextlib.suppress(RuntimeError):  # the server has stopped: nothing answers now
+            self._loop.call_soon_threadsafe(connection.answer_from_worker, job.result())
 
-    def _read(self, connection: Connection) -> None:
+    def _call(self, environ: Environ) -> Answer:
         try:
-            data = connection.sock.recv(65536)
-        except (BlockingIOError, InterruptedError):
-            return
-        except OSError:
-            data = b""
-        if not data:
-            self._drop(connection)
-            return
-        connection.pending.buffer += data
-        self._serve_buffered(connection)
-
-    def _serve_buffered(self, connection: Connection) -> None:
-        """Answer each whole request in the buffer; a request that may wait goes to a worker."""
-        try:
-            self._serve_each(connection)
-        except Exception:  # a bug in this server: lose the connection, never the loop
-            log.exception("mockmail dropped a connection after an internal error")
-            self._drop(connection)
-
-    def _serve_each(self, connection: Connection) -> None:
-        while True:
-            try:
-                request = connection.pending.take()
-            except BadRequest as error:
-                _refuse(connection, error)
-                self._drop(connection)
-                return
-            if request is None:
-                if connection.pending.wants_continue:
-                    connection.pending.continued = True
-                    if not connection.send(CONTINUE):
-                        self._drop(connection)
-                return
-            environ = self._environ(connection, request)
-            if self.may_block(environ):
-                self._selector.unregister(connection.sock)
-                self._to_worker(connection, request, environ)
-                return
-            if not self._answer(connection, request, environ):
-                self._drop(connection)
-                return
-
-    def _drop(self, connection: Connection) -> None:
-        with contextlib.suppress(KeyError, ValueError):  # already unregistered
-            self._selector.unregister(connection.sock)
-        connection.close()
-
-    def _take_back(self) -> None:
-        with contextlib.suppress(BlockingIOError, InterruptedError):
-            self._wake_reader.recv(4096)
-        while self._returned:
-            connection = self._returned.popleft()
-            self._selector.register(connection.sock, selectors.EVENT_READ, connection)
-            # Pipelined requests read before the hand-off are in the buffer; new bytes wake the selector.
-            self._serve_buffered(connection)
-
-    def _wake(self) -> None:
-        with contextlib.suppress(OSError):  # closed, or its buffer full of wake-ups already
-            self._wake_writer.send(b"\0")
-
-    # Workers
-
-    def _to_worker(self, connection: Connection, request: Request, environ: dict[str, Any]) -> None:
-        try:
-            jobs = self._idle_workers.get_nowait()
-        except queue.Empty:
-            jobs = queue.SimpleQueue()
-            threading.Thread(target=self._work, args=(jobs,), name="mockmail-worker", daemon=True).start()
-        jobs.put((connection, request, environ))
-
-    def _work(self, jobs: queue.SimpleQueue[Any]) -> None:
-        while (job := jobs.get()) is not None:
-            connection, request, environ = job
-            try:
-                keep = self._answer(connection, request, environ)
-            except Exception:  # as in the loop: lose the connection, never the worker
-                log.exception("mockmail dropped a connection after an internal error")
-                keep = False
-            with self._lock:
-                if keep and not self._closed:
-                    self._returned.append(connection)
-                    self._wake()
-                else:
-                    connection.close()
-                if self._closed:
-                    return
-                self._idle_workers.put(jobs)
-
-    # Answers
-
-    def _answer(self, connection: Connection, request: Request, environ: dict[str, Any]) -> bool:
-        """Run the app for ``request`` and send its answer; False: close the connection now."""
-        started: list[Any] = []
-
-        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            started[:] = [status, headers]
-            return chunks.append
-
-        chunks: list[bytes] = []
-        dropped: str | None = None
-        try:
-            result = self.app(environ, start_response)
-            try:
-                chunks.extend(result)
-            finally:
-                close = getattr(result, "close", None)
-                if close is not None:
-                    close()
-        except ConnectionFault as fault:
-            dropped = fault.kind
-        except Exception:  # the app's own handlers answer its errors: this is a bug below them
-            log.exception("mockmail failed on %s %s", request.method, request.target.partition("?")[0])
-            started[:] = ["500 Internal Server Error", [("Content-Type", "text/plain; charset=utf-8")]]
-            chunks[:] = [b"mockmail internal error"]
-            request.keep_alive = False
+            answer = call_app(self.app, environ)
+        except Exception:  # the app's handlers answer its errors: this is a bug below them
+            log.exception("mockmail failed on %s %s", environ["REQUEST_METHOD"], environ["PATH_INFO"])
+            answer = Answer(
+                "500 Internal Server Error", [("Connection", "close")], b"mockmail internal error"
+            )
         if self.log_requests:
-            code = started[0][:3] if started and dropped is None else "-"
-            log.info("%s %s %s", request.method, request.target.partition("?")[0], code)
-        body = b"".join(chunks)
-        if dropped == "reset" or (dropped and not body):
-            connection.reset = dropped == "reset"
+            code = "-" if answer.fault is not None else answer.status[:3]
+            log.info("%s %s %s", environ["REQUEST_METHOD"], environ["PATH_INFO"], code)
+        return answer
+
+
+async def _finish(pending: set[asyncio.Task[Any]]) -> None:
+    """End the tasks an interrupted serve_forever left, and let the transports close their sockets."""
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    await asyncio.sleep(0)
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+class HttpConnection(asyncio.Protocol):
+    """One client connection: bytes in to h11, requests to the app, answers out."""
+
+    def __init__(self, server: HttpServer) -> None:
+        self.server = server
+        self.limits = server.limits
+        self.h11 = h11.Connection(h11.SERVER, max_incomplete_event_size=self.limits.head_bytes)
+        self.transport: asyncio.Transport | None = None
+        self.request: h11.Request | None = None
+        self.body = bytearray()
+        self.busy = False  # a request is with the app
+        self.write_paused_since: float | None = None  # the client is not reading our answers
+        self.last_read = server.now()
+
+    # asyncio's side
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        self.server.connections.add(self)
+        if len(self.server.connections) > self.limits.max_connections:
+            self._refuse(503, "too many connections")
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.server.connections.discard(self)
+
+    def data_received(self, data: bytes) -> None:
+        self.last_read = self.server.now()
+        self.h11.receive_data(data)
+        if self._free:
+            self._handle_events()
+        elif len(self.h11.trailing_data[0]) > self.limits.head_bytes:
+            self._transport.pause_reading()  # pipelined requests pile up: wait until they are taken
+
+    def eof_received(self) -> bool:
+        self.h11.receive_data(b"")
+        if self._free:
+            self._handle_events()
+        return True  # keep the transport: an answer may still be on its way
+
+    def pause_writing(self) -> None:
+        self.write_paused_since = self.server.now()
+        self._transport.pause_reading()
+
+    def resume_writing(self) -> None:
+        self.write_paused_since = None
+        if not self.busy:
+            self._handle_events()
+
+    # The requests
+
+    @property
+    def _transport(self) -> asyncio.Transport:
+        assert self.transport is not None
+        return self.transport
+
+    @property
+    def _free(self) -> bool:
+        return not self.busy and self.write_paused_since is None
+
+    def _handle_events(self) -> None:
+        """Act on every event h11 has parsed, until it needs more bytes or a request is with the app."""
+        while self._free and not self._transport.is_closing():
+            try:
+                event = self.h11.next_event()
+            except h11.RemoteProtocolError as error:
+                self._refuse(error.error_status_hint, str(error))
+                return
+            if event is h11.NEED_DATA:
+                if self.h11.they_are_waiting_for_100_continue:
+                    self._transport.write(self.h11.send(CONTINUE) or b"")
+                self._transport.resume_reading()
+                return
+            if isinstance(event, h11.Request):
+                if not self._start(event):
+                    return
+            elif isinstance(event, h11.Data):
+                self.body += event.data
+                if len(self.body) > self.limits.body_bytes:
+                    self._dispatch(content_length=len(self.body))  # answered 413, then closed
+            elif isinstance(event, h11.EndOfMessage):
+                self._dispatch()
+            elif isinstance(event, h11.ConnectionClosed) or event is h11.PAUSED:
+                self._transport.close()
+                return
+
+    def _start(self, request: h11.Request) -> bool:
+        """Take a request's head; False if it was answered already."""
+        if request.http_version not in (b"1.0", b"1.1"):
+            self._refuse(505, f"HTTP/{request.http_version.decode()} is not supported")
             return False
-        status, headers = started
-        keep_alive = request.keep_alive and dropped is None
-        head = _head(status, headers, len(body), keep_alive)
-        if request.method == "HEAD" or status.startswith(_NO_BODY_STATUSES):
+        names = {name for name, _ in request.headers}
+        if b"transfer-encoding" in names and b"content-length" in names:
+            # h11 lets Transfer-Encoding win, as RFC 9112 allows; the RFC also calls the pair a sign
+            # of request smuggling that a server may refuse, which we do.
+            self._refuse(400, "both Content-Length and Transfer-Encoding")
+            return False
+        self.request = request
+        self.body = bytearray()
+        length = _content_length(request)
+        if length is not None and length > self.limits.body_bytes:
+            self._dispatch(content_length=length)  # unread: answered 413, then closed
+            return False
+        return True
+
+    def _dispatch(self, content_length: int | None = None) -> None:
+        request = self.request
+        assert request is not None
+        self.busy = True
+        address = self._transport.get_extra_info("peername") or ("", 0)
+        environ = build_environ(
+            request.method.decode("ascii"),
+            request.target.decode("latin-1"),
+            [(name.decode("latin-1"), value.decode("latin-1")) for name, value in request.headers],
+            bytes(self.body),
+            server=self.server.server_name,
+            client=(str(address[0]), int(address[1])),
+            version=f"HTTP/{request.http_version.decode()}",
+            content_length=content_length,
+        )
+        self.body = bytearray()
+        answer = self.server.run(self, environ)
+        if answer is not None:
+            self._send(answer)
+
+    def answer_from_worker(self, answer: Answer) -> None:
+        """Send the answer a worker made, then go on to the requests pipelined behind it."""
+        self._send(answer)
+        self._handle_events()
+
+    def _send(self, answer: Answer) -> None:
+        """Send the app's answer, or carry out the connection fault it asks for."""
+        self.busy = False
+        if self._transport.is_closing() or self.server.stopping.is_set():  # nothing answers after stop()
+            return
+        if answer.fault == ConnectionFault.RESET:
+            self.reset()
+            return
+        if answer.fault == ConnectionFault.EMPTY:
+            self._transport.close()
+            return
+        # Answered before the body was read (over the limit): the connection closes after.
+        response, body = _response(answer, close=self.h11.their_state is not h11.DONE)
+        data = self.h11.send(response) or b""
+        if self.request is not None and self.request.method == b"HEAD":
             body = b""
-        return connection.send(head + body) and keep_alive
+        if body and response.status_code not in _NO_BODY:
+            data += self.h11.send(h11.Data(data=body)) or b""
+        if answer.fault == ConnectionFault.TRUNCATED:  # the body is shorter than its Content-Length
+            self._transport.write(data)
+            self._transport.close()
+            return
+        data += self.h11.send(h11.EndOfMessage()) or b""
+        self._transport.write(data)
+        if self.h11.our_state is not h11.DONE or self.h11.their_state is not h11.DONE:
+            self._transport.close()  # Connection: close, or a body we did not read
+            return
+        self.h11.start_next_cycle()
 
-    def _environ(self, connection: Connection, request: Request) -> dict[str, Any]:
-        """The WSGI environ, as Werkzeug's server builds it."""
-        target = request.target
-        if "://" in target.partition("?")[0]:  # the absolute form a proxy client sends
-            parts = urlsplit(target)
-            path, query = parts.path or "/", parts.query
-        else:
-            path, _, query = target.partition("?")
-        environ: dict[str, Any] = {
-            "REQUEST_METHOD": request.method,
-            "SCRIPT_NAME": "",
-            "PATH_INFO": unquote_to_bytes(path).decode("latin-1"),
-            "QUERY_STRING": query,
-            "REQUEST_URI": target,
-            "RAW_URI": target,
-            "SERVER_NAME": self._server_name,
-            "SERVER_PORT": self._server_port,
-            "SERVER_PROTOCOL": request.version,
-            "REMOTE_ADDR": str(connection.address[0]),
-            "REMOTE_PORT": connection.address[1],
-            "wsgi.version": (1, 0),
-            "wsgi.url_scheme": "http",
-            "wsgi.input": io.BytesIO(request.body),
-            "wsgi.errors": sys.stderr,
-            "wsgi.multithread": True,
-            "wsgi.multiprocess": False,
-            "wsgi.run_once": False,
-        }
-        for name, value in request.headers:
-            key = name.upper().replace("-", "_")
-            if key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-                key = "HTTP_" + key
-            environ[key] = f"{environ[key]},{value}" if key in environ else value
-        if request.chunked:  # the body is whole here: the app sees its length, not the chunks
-            environ.pop("HTTP_TRANSFER_ENCODING", None)
-            environ["CONTENT_LENGTH"] = str(len(request.body))
-        return environ
+    def _refuse(self, status: int, reason: str) -> None:
+        """Answer a request that cannot be served, then close the connection."""
+        log.info("mockmail refused a request: %s %s", status, reason)
+        if self.h11.our_state in (h11.IDLE, h11.SEND_RESPONSE):
+            text = reason.encode("latin-1", "replace")
+            status_line = f"{status} {HTTPStatus(status).phrase}"
+            response, _ = _response(Answer(status_line, [("Content-Type", "text/plain")], text), close=True)
+            self._transport.write(self.h11.send(response) + self.h11.send(h11.Data(data=text)))
+        self._transport.close()
+
+    def pause_reading(self) -> None:
+        self._transport.pause_reading()
+
+    def reset(self) -> None:
+        """End the connection with a TCP reset, as a crashed server's connection ends."""
+        sock = self._transport.get_extra_info("socket")
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_ABORT)
+        self._transport.abort()
+
+    def drop(self) -> None:
+        """Close the connection now, whatever is unsent."""
+        self._transport.abort()
+
+    def check_timeouts(self, now: float) -> None:
+        if self.write_paused_since is not None:
+            if now - self.write_paused_since > self.limits.send_timeout:
+                self.drop()
+        elif not self.busy and now - self.last_read > self.limits.idle_timeout:
+            self._transport.close()
 
 
-def _refuse(connection: Connection, error: BadRequest) -> None:
-    """Answer a request that cannot be read; the connection is closed after."""
-    log.info("mockmail refused a request: %s", error)
-    reason = str(error).encode("latin-1", "replace")
-    connection.send(_head(error.status, [("Content-Type", "text/plain")], len(reason), False) + reason)
+def _content_length(request: h11.Request) -> int | None:
+    for name, value in request.headers:
+        if name == b"content-length":
+            return int(value)  # h11 has checked it: digits, and one value
+    return None
+
+
+def _response(answer: Answer, *, close: bool) -> tuple[h11.Response, bytes]:
+    """The answer's head, with Date, Server and Content-Length where the app gave none; its body."""
+    code = answer.code
+    names = set()
+    headers = [(b"Connection", b"close")] if close else []
+    for name, value in answer.headers:
+        names.add(name.lower())
+        # HTTP header values are latin-1; a hand-edited recording may hold more
+        headers.append((name.encode("latin-1", "replace"), value.encode("latin-1", "replace")))
+    if "content-length" not in names and code not in _NO_BODY:
+        headers.append((b"Content-Length", str(len(answer.body)).encode()))
+    if "date" not in names:
+        headers.append((b"Date", _http_date(int(time.time()))))
+    if "server" not in names:
+        headers.append((b"Server", b"mockmail"))
+    reason = answer.status[4:].encode("latin-1", "replace")
+    try:
+        return h11.Response(status_code=code, headers=headers, reason=reason), answer.body
+    except h11.LocalProtocolError as error:  # a header the app should not have made: say so
+        log.error("mockmail could not send a %s answer: %s", code, error)
+        headers = [(b"Content-Length", b"0"), (b"Connection", b"close"), (b"Server", b"mockmail")]
+        return h11.Response(status_code=500, headers=headers, reason=b"Internal Server Error"), b""
 
 
 @functools.lru_cache(maxsize=1)
-def _http_date(second: int) -> str:
-    return formatdate(second, usegmt=True)
-
-
-def _head(status: str, headers: list[tuple[str, str]], length: int, keep_alive: bool) -> bytes:
-    """Status line and headers; Date, Server and Content-Length added where the app gave none."""
-    lines = [f"HTTP/1.1 {status}\r\n"]
-    given = set()
-    for name, value in headers:
-        lines.append(f"{name}: {value}\r\n")
-        given.add(name.lower())
-    if "content-length" not in given and not status.startswith(_NO_BODY_STATUSES):
-        lines.append(f"Content-Length: {length}\r\n")
-    if "date" not in given:
-        lines.append(f"Date: {_http_date(int(time.time()))}\r\n")
-    if "server" not in given:
-        lines.append("Server: mockmail\r\n")
-    if not keep_alive:
-        lines.append("Connection: close\r\n")
-    lines.append("\r\n")
-    return "".join(lines).encode(
-        "latin-1", "replace"
-    )  # HTTP headers are latin-1; a hand-edited recording may not be
+def _http_date(second: int) -> bytes:
+    return email.utils.formatdate(second, usegmt=True).encode()

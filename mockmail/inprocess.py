@@ -2,28 +2,46 @@
 
 from __future__ import annotations
 
-import io
-import sys
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote_to_bytes, urlsplit
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
 
-from mockmail.faults import ConnectionFault
+from mockmail.wsgi import Answer, ConnectionFault, Environ, WsgiApp, build_environ, call_app
 
 if TYPE_CHECKING:
     import httpx
-    from flask import Flask
+
+IN_PROCESS_ADDRESS = ("127.0.0.1", 0)
+
+
+def environ_for(method: str, url: str, headers: Mapping[str, str], body: bytes) -> Environ:
+    """The environ the socket server would build for this request, with ``Host`` from the URL."""
+    parts = urlsplit(url)
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    port = str(parts.port or (443 if parts.scheme == "https" else 80))
+    given = list(headers.items())
+    if not any(name.lower() == "host" for name, _ in given):
+        given.insert(0, ("Host", parts.netloc))
+    return build_environ(
+        method,
+        target or "/",
+        given,
+        body,
+        server=(parts.hostname or "localhost", port),
+        client=IN_PROCESS_ADDRESS,
+        scheme=parts.scheme or "http",
+    )
 
 
 class InProcessAdapter(BaseAdapter):
     """A requests transport adapter that hands each request to a WSGI app."""
 
-    def __init__(self, app: Flask) -> None:
+    def __init__(self, app: WsgiApp) -> None:
         super().__init__()
         self.app = app
 
@@ -37,30 +55,20 @@ class InProcessAdapter(BaseAdapter):
         proxies: Mapping[str, str] | None = None,
     ) -> requests.Response:
         """Run the request through the app; connection faults raise what a socket client would."""
-        started: list[Any] = []
-
-        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            started[:] = [status, headers]
-            return started.append
-
-        try:
-            chunks = self.app(_environ(request), start_response)
-            try:
-                content = b"".join(chunks)
-            finally:
-                getattr(chunks, "close", lambda: None)()
-        except ConnectionFault as fault:
-            # The same exceptions a socket client sees for these faults.
-            if fault.kind == "truncated":
-                raise requests.exceptions.ChunkedEncodingError(str(fault), request=request) from None
-            raise requests.ConnectionError(str(fault), request=request) from None
-        status, headers = started[:2]
+        body = request.body.encode("utf-8") if isinstance(request.body, str) else request.body or b""
+        environ = environ_for(request.method or "GET", request.url or "", request.headers, body)
+        answer = call_app(self.app, environ)
+        # The same exceptions a socket client sees for these faults.
+        if answer.fault == ConnectionFault.TRUNCATED:
+            raise requests.exceptions.ChunkedEncodingError(_fault_text(answer), request=request)
+        if answer.fault is not None:
+            raise requests.ConnectionError(_fault_text(answer), request=request)
         response = requests.Response()
-        code, _, reason = status.partition(" ")
+        code, _, reason = answer.status.partition(" ")
         response.status_code, response.reason = int(code), reason
-        response.headers = CaseInsensitiveDict(headers)
+        response.headers = CaseInsensitiveDict(answer.headers)
         response.encoding = get_encoding_from_headers(response.headers)
-        response._content = content
+        response._content = answer.body
         response.url, response.request = request.url or "", request
         return response
 
@@ -68,39 +76,11 @@ class InProcessAdapter(BaseAdapter):
         pass
 
 
-def _environ(request: requests.PreparedRequest) -> dict[str, Any]:
-    """The WSGI environ of a prepared request (werkzeug's EnvironBuilder does this at 10x the cost)."""
-    url = urlsplit(request.url or "")
-    body = request.body.encode("utf-8") if isinstance(request.body, str) else request.body or b""
-    environ: dict[str, Any] = {
-        "REQUEST_METHOD": request.method or "GET",
-        "SCRIPT_NAME": "",
-        "PATH_INFO": unquote_to_bytes(url.path).decode("latin-1"),
-        "QUERY_STRING": url.query,
-        "SERVER_NAME": url.hostname or "localhost",
-        "SERVER_PORT": str(url.port or (443 if url.scheme == "https" else 80)),
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "REMOTE_ADDR": "127.0.0.1",
-        "CONTENT_LENGTH": str(len(body)),
-        "HTTP_HOST": url.netloc,
-        "wsgi.version": (1, 0),
-        "wsgi.url_scheme": url.scheme or "http",
-        "wsgi.input": io.BytesIO(body),
-        "wsgi.errors": sys.stderr,
-        "wsgi.multithread": True,
-        "wsgi.multiprocess": False,
-        "wsgi.run_once": False,
-    }
-    for name, value in request.headers.items():
-        key = name.upper().replace("-", "_")
-        if key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-            key = f"HTTP_{key}"
-        environ[key] = value
-    environ["CONTENT_LENGTH"] = str(len(body))
-    return environ
+def _fault_text(answer: Answer) -> str:
+    return f"mockmail fault: {answer.fault}"
 
 
-def requests_session(app: Flask) -> requests.Session:
+def requests_session(app: WsgiApp) -> requests.Session:
     """A ``requests`` session whose every request goes to ``app``, never to a socket."""
     session = requests.Session()
     session.trust_env = False  # no proxy or netrc look-ups: nothing leaves the process
@@ -110,8 +90,20 @@ def requests_session(app: Flask) -> requests.Session:
     return session
 
 
-def httpx_client(app: Flask, base_url: str) -> httpx.Client:
-    """An ``httpx`` client on the app through httpx's own WSGI transport (httpx must be installed)."""
+def httpx_client(app: WsgiApp, base_url: str) -> httpx.Client:
+    """An ``httpx`` client whose every request goes to ``app`` (httpx must be installed)."""
     import httpx
 
-    return httpx.Client(transport=httpx.WSGITransport(app=app), base_url=base_url)
+    class InProcessTransport(httpx.BaseTransport):
+        """An httpx transport that hands each request to the app, as InProcessAdapter does."""
+
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            environ = environ_for(request.method, str(request.url), dict(request.headers), request.read())
+            answer = call_app(app, environ)
+            if answer.fault == ConnectionFault.TRUNCATED:
+                raise httpx.RemoteProtocolError(_fault_text(answer), request=request)
+            if answer.fault is not None:
+                raise httpx.ConnectError(_fault_text(answer), request=request)
+            return httpx.Response(answer.code, headers=answer.headers, content=answer.body, request=request)
+
+    return httpx.Client(transport=InProcessTransport(), base_url=base_url)

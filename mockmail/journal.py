@@ -9,9 +9,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from mockmail.api_request import ApiRequest, named_address
+from mockmail.paths import API_PREFIX
+from mockmail.store import AccountStore
+from mockmail.wsgi import CONNECTION_FAULT, Environ, WsgiApp
+
 JOURNAL_LIMIT = 1000
-API_PREFIX = "/api/"
-EXCHANGE_KEY = "mockmail.exchange"  # the environ key of the request's Exchange
 SECRET_FIELDS = frozenset({"password", "smtp_password"})
 MASK = "***"
 
@@ -41,74 +44,87 @@ class JournalEntry:
         return entry
 
 
-@dataclass(slots=True)
-class Exchange:
-    """What the journal will say of the request being handled, filled in as it is handled."""
+@dataclass(frozen=True, slots=True)
+class _Record:
+    """A finished request as recorded; the entry is built from it when the journal is read."""
 
-    started: float  # time.perf_counter()
-    user: str | None = None
-    email: str | None = None
-    fault: str | None = None
-    dropped: bool = False
-    params: dict[str, str] | None = None  # as bound, cached for the request
+    at: float
+    method: str
+    path: str
+    user: str | None
+    params: dict[str, str] | None
+    status: int | None
+    fault: str | None
+    duration_s: float
 
 
 class Journal:
     """The last ``limit`` requests, so a server left running for days stays small."""
 
     def __init__(self, limit: int = JOURNAL_LIMIT) -> None:
-        # Raw records: entries are built when read, which keeps the request path cheap.
-        self._records: deque[tuple[float, str, str, int, Exchange, float]] = deque(maxlen=limit)
+        self._records: deque[_Record] = deque(maxlen=limit)
         self._lock = threading.Lock()
 
-    def add(self, method: str, path: str, status: int, exchange: Exchange) -> None:
-        """Record a finished request."""
-        record = (time.time(), method, path, status, exchange, time.perf_counter())
+    def add(self, request: ApiRequest, status: int | None) -> None:
+        """Record a finished request; ``status`` None: a connection fault answered nothing."""
+        caller = request.caller  # now: a later revocation or reset must not change who it was
+        record = _Record(
+            at=time.time(),
+            method=request.method,
+            path=request.raw_path,
+            user=caller.name if caller else None,
+            params=request.params,
+            status=status,
+            fault=request.fault,
+            duration_s=time.perf_counter() - request.started,
+        )
         with self._lock:
             self._records.append(record)
 
     def entries(self) -> list[JournalEntry]:
         with self._lock:
             records = list(self._records)
-        return [
-            JournalEntry(
-                time=at,
-                method=method,
-                path=path,
-                user=exchange.user,
-                email=exchange.email,
-                status=None if exchange.dropped else status,
-                fault=exchange.fault,
-                duration_ms=round((finished - exchange.started) * 1000, 3),
-                fields=masked(exchange.params or {}),
-            )
-            for at, method, path, status, exchange, finished in records
-        ]
+        return [_entry(record) for record in records]
 
     def clear(self) -> None:
         with self._lock:
             self._records.clear()
 
 
-WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+def _entry(record: _Record) -> JournalEntry:
+    params = record.params or {}
+    return JournalEntry(
+        time=record.at,
+        method=record.method,
+        path=record.path,
+        user=record.user,
+        email=named_address(params),
+        status=record.status,
+        fault=record.fault,
+        duration_ms=round(record.duration_s * 1000, 3),
+        fields=masked(params),
+    )
 
 
 class JournalMiddleware:
-    """Writes each request to the mocked API (``/api/...``) to the journal as it is answered."""
+    """Records each request to the mocked API (``/api/...``) once, from what the app answered."""
 
-    def __init__(self, app: WsgiApp, journal: Journal) -> None:
+    def __init__(self, app: WsgiApp, journal: Journal, store: AccountStore) -> None:
         self.app = app
         self.journal = journal
+        self.store = store
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        path: str = environ.get("PATH_INFO", "")
-        if not path.startswith(API_PREFIX):
+    def __call__(self, environ: Environ, start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if not environ.get("PATH_INFO", "").startswith(API_PREFIX):
             return self.app(environ, start_response)
-        exchange = environ[EXCHANGE_KEY] = Exchange(started=time.perf_counter())
-        method: str = environ.get("REQUEST_METHOD", "")
+        request = ApiRequest.of(environ, self.store)
+        statuses: list[str] = []
 
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            self.journal.add(method, path, int(status[:3]), exchange)
+            statuses.append(status)
             return start_response(status, headers, exc_info)
 
-        return self.app(environ, start)
+        result = self.app(environ, start)
+        dropped = environ.get(CONNECTION_FAULT) is not None
+        self.journal.add(request, None if dropped or not statuses else int(statuses[-1][:3]))
+        return result

@@ -9,7 +9,7 @@ import yaml
 
 from mockmail.binding import parse_address
 from mockmail.errors import ApiError
-from mockmail.faults import normalize_path
+from mockmail.paths import normalize_path
 from mockmail.recording import Recording
 from mockmail.redaction import is_placeholder
 from mockmail.scenarios import parse_scenario

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
-from mockmail.faults import normalize_path
+from mockmail.paths import API_PREFIX, normalize_path
 from mockmail.proxy import UpstreamError, forward
 from mockmail.recording import (
     Body,
@@ -29,6 +29,7 @@ from mockmail.recording import (
 )
 from mockmail.redaction import PLACEHOLDER_PATTERN, Redactor, SecretLeak, is_placeholder
 from mockmail.wire import render_json
+from mockmail.wsgi import WsgiApp
 
 RECORD_MODES = ("none", "once", "new", "all")
 ON_MISS = ("fail", "fallthrough")
@@ -336,9 +337,6 @@ def _recorded(interaction: Interaction) -> Reply:
     return Reply(interaction.status, [*headers, ("Content-Length", str(len(data)))], data)
 
 
-WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-
-
 class ReplayMiddleware:
     """Hands requests to the mocked API to the replay in force, if any, before the stateful mock."""
 
@@ -348,7 +346,7 @@ class ReplayMiddleware:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         replay = self.current()
-        if replay is None or not environ.get("PATH_INFO", "").startswith("/api/"):
+        if replay is None or not environ.get("PATH_INFO", "").startswith(API_PREFIX):
             return self.app(environ, start_response)
         request = _incoming(environ)
         try:

@@ -11,15 +11,13 @@ from typing import Any
 
 from flask import Flask
 
-from mockmail.app import MAX_BODY_BYTES, create_app
+from mockmail.app import create_app
 from mockmail.faults import FaultStatus
-from mockmail.http_server import HttpServer
+from mockmail.http_server import DEFAULT_LIMITS, LISTEN_BACKLOG, STOP_TIMEOUT, HttpServer, Limits
 from mockmail.journal import JournalEntry
 from mockmail.replay import Replay
 from mockmail.scenarios import Scenario, Style, resolve_scenario
 from mockmail.state import MockState
-
-LISTEN_BACKLOG = 128
 
 
 class MockMailServer:
@@ -34,6 +32,7 @@ class MockMailServer:
         style: Style | None = None,
         log_requests: bool = False,
         replay: Replay | None = None,
+        limits: Limits = DEFAULT_LIMITS,
     ) -> None:
         self.scenario = resolve_scenario(scenario)
         self.style = style  # overrides the scenario's, across resets
@@ -41,6 +40,7 @@ class MockMailServer:
         self.host = host
         self.port = port
         self.log_requests = log_requests
+        self.limits = limits
         self._server: HttpServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -69,7 +69,7 @@ class MockMailServer:
             self.app,
             may_block=self.state.may_block,
             log_requests=self.log_requests,
-            body_limit=MAX_BODY_BYTES,
+            limits=self.limits,
         )
 
     def start(self) -> None:
@@ -87,15 +87,15 @@ class MockMailServer:
         self._server.serve_forever()
 
     def stop(self) -> None:
-        """Stop serving and close the socket."""
+        """Stop serving, drop every connection and close the socket; within a second, whatever clients do."""
         server, self._server = self._server, None
         if server is None:
             return
+        server.stop()
         if self._thread is not None:
-            server.shutdown()
-            self._thread.join()
+            self._thread.join(STOP_TIMEOUT)
             self._thread = None
-        server.server_close()
+        server.close()
 
     def reset(self, scenario: Scenario | str | Path | None = None, *, style: Style | None = None) -> None:
         """Back to this server's scenario (or to ``scenario``, which then becomes its scenario).

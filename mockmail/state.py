@@ -6,9 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from mockmail.auth import environ_user
-from mockmail.faults import Fault, FaultPlan, RequestFacts
+from mockmail.api_request import ApiRequest
+from mockmail.faults import Fault, FaultPlan
 from mockmail.journal import Journal
+from mockmail.paths import API_PREFIX
 from mockmail.replay import Replay
 from mockmail.scenarios import Scenario, Style, parse_fault
 from mockmail.store import AccountStore
@@ -37,19 +38,14 @@ class MockState:
         return fault
 
     def may_block(self, environ: dict[str, Any]) -> bool:
-        """Whether a request may wait: a latency fault may fire on it, or a recording asks the upstream."""
-        if self.replay is not None and self.replay.records:
-            return True
-        if not self.faults.delays:
+        """Whether the app may take long on a request: a latency fault may fire on it, or a
+        recording answers it (a search of its interactions, or a call to the upstream)."""
+        if not environ.get("PATH_INFO", "").startswith(API_PREFIX):
             return False
+        if self.replay is not None:
+            return True
         # The email is not looked at: may_delay takes any email as a match.
-        facts = RequestFacts.of(environ, lambda: self.user_name(environ), lambda: None)
-        return self.faults.may_delay(facts)
-
-    def user_name(self, environ: dict[str, Any]) -> str | None:
-        """The name of the user whose credentials the request carries."""
-        user = environ_user(self.store, environ)
-        return user.name if user else None
+        return self.faults.delays and self.faults.may_delay(ApiRequest.of(environ, self.store))
 
     def reset(self, scenario: Scenario | None = None) -> None:
         """Back to ``scenario`` (by default the current one): accounts, tokens, faults, journal."""

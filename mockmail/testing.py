@@ -5,16 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from mockmail.faults import FaultStatus, normalize_path
+from mockmail.faults import FaultStatus
 from mockmail.journal import JournalEntry
 from mockmail.models import Account, User
+from mockmail.paths import ACCOUNTS, normalize_path
 from mockmail.server import MockMailServer
 
 if TYPE_CHECKING:
     import httpx
     import requests
 
-UPDATE = ("PUT", "/api/2.0/mail/accounts")
+UPDATE = ("PUT", ACCOUNTS)
 
 
 class MockMail:

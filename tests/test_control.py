@@ -8,7 +8,8 @@ import pytest
 import requests
 
 from mockmail import MockMailServer, ScenarioError
-from mockmail.journal import Exchange, Journal
+from mockmail.api_request import ApiRequest
+from mockmail.journal import Journal
 
 ACCOUNTS = "/api/2.0/mail/accounts"
 FAULTS = "/_mockmail/faults"
@@ -144,10 +145,10 @@ def test_the_journal_lists_requests_with_user_status_fault_and_timing(url, alice
     assert requests.get(url + "/_mockmail/journal", timeout=5).json() == {"requests": []}
 
 
-def test_the_journal_keeps_only_the_last_entries():
+def test_the_journal_keeps_only_the_last_entries(server: MockMailServer):
     journal = Journal(limit=3)
     for i in range(5):
-        journal.add("GET", f"/api/{i}", 200, Exchange(started=0.0))
+        journal.add(ApiRequest({"REQUEST_METHOD": "GET", "PATH_INFO": f"/api/{i}"}, server.state.store), 200)
     assert [entry.path for entry in journal.entries()] == ["/api/2", "/api/3", "/api/4"]
 
 

@@ -1,20 +1,23 @@
-"""The HTTP server under the mock, over raw sockets: framing, keep-alive, bad requests, slow requests."""
+"""The HTTP server under the mock, over raw sockets: framing, keep-alive, attacks, slow clients, limits."""
 
 from __future__ import annotations
 
 import http.client
 import json
+import resource
 import socket
+import subprocess
+import sys
 import threading
 import time
+from collections.abc import Iterator
 from email.utils import parsedate_to_datetime
 
 import pytest
 import requests
 
 from mockmail import MockMailServer
-from mockmail.http_request import HEAD_LIMIT
-from mockmail.http_server import Connection, _head
+from mockmail.http_server import HEAD_LIMIT, Limits
 from mockmail.testing import MockMail
 
 ACCOUNTS = "/api/2.0/mail/accounts"
@@ -53,6 +56,16 @@ def read_all(sock: socket.socket) -> bytes:
 
 def bobs_name(server: MockMailServer) -> str | None:
     return MockMail(server).account("bob@example.com").name
+
+
+def normal_put_seconds(server: MockMailServer) -> float:
+    """How long a normal PUT on a fresh connection takes to be answered (it must be a 200)."""
+    started = time.perf_counter()
+    answer = requests.put(
+        server.url + ACCOUNTS, json={"email": "bob@example.com"}, headers=BOB_HEADERS, timeout=5
+    )
+    assert answer.status_code == 200
+    return time.perf_counter() - started
 
 
 # --- framing -------------------------------------------------------------------------------------
@@ -147,11 +160,26 @@ def test_an_absolute_form_target_is_served_by_its_path(server: MockMailServer):
 def test_head_answers_headers_only(server: MockMailServer):
     with connect(server) as sock:
         sock.sendall(
-            f"HEAD {ACCOUNTS} HTTP/1.1\r\nAuthorization: {BOB}\r\nConnection: close\r\n\r\n".encode()
+            f"HEAD {ACCOUNTS} HTTP/1.1\r\nHost: mock\r\nAuthorization: {BOB}\r\nConnection: close\r\n\r\n".encode()
         )
         head, _, body = read_all(sock).partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200 ")
     assert body == b""
+
+
+def test_a_request_in_bare_lf_line_endings_is_answered(server: MockMailServer):
+    data = put_bytes().replace(b"\r\n", b"\n")
+    with connect(server) as sock:
+        sock.sendall(data)
+        assert read_answer(sock).status == 200
+
+
+def test_a_header_value_outside_latin_1_is_sent_replaced_not_dropped(server: MockMailServer):
+    server.add_fault({"respond": {"status": 503, "headers": {"X-Name": "Zoë ☃"}}})
+    with connect(server) as sock:
+        sock.sendall(put_bytes(extra="Connection: close\r\n"))
+        answer = read_all(sock)
+    assert b"\r\nX-Name: Zo\xeb ?\r\n" in answer
 
 
 # --- keep-alive ----------------------------------------------------------------------------------
@@ -168,16 +196,14 @@ def test_http_1_1_keeps_the_connection_until_the_client_says_close(server: MockM
         assert sock.recv(10) == b""
 
 
-@pytest.mark.parametrize(("extra", "kept"), [("", False), ("Connection: keep-alive\r\n", True)])
-def test_http_1_0_closes_unless_asked_to_keep_alive(server: MockMailServer, extra: str, kept: bool):
+@pytest.mark.parametrize("extra", ["", "Connection: keep-alive\r\n"])
+def test_http_1_0_is_answered_then_closed(server: MockMailServer, extra: str):
+    """h11 keeps no HTTP/1.0 connection alive, asked or not; the answer says Connection: close."""
     with connect(server) as sock:
         sock.sendall(put_bytes(extra=extra, version="HTTP/1.0"))
-        assert read_answer(sock).status == 200
-        if kept:
-            sock.sendall(put_bytes(version="HTTP/1.0"))
-            assert read_answer(sock).status == 200
-        else:
-            assert sock.recv(10) == b""
+        answer = read_answer(sock)
+        assert (answer.status, answer.headers["Connection"]) == (200, "close")
+        assert sock.recv(10) == b""
 
 
 def test_stop_closes_idle_kept_alive_connections():
@@ -192,43 +218,256 @@ def test_stop_closes_idle_kept_alive_connections():
         assert sock.recv(10) == b""
 
 
-# --- bad requests: answered, then closed; the server serves on --------------------------------
+# --- requests that cannot be read: answered, then closed; the server serves on ------------------
+
+
+def assert_refused_while_others_are_served(server: MockMailServer, data: bytes, status: int) -> None:
+    """``data`` gets ``status`` and a close within 2 s; a normal PUT meanwhile is answered within 1 s."""
+    with socket.create_connection((server.host, server.port), timeout=2) as sock:
+        sock.sendall(data)
+        assert normal_put_seconds(server) < 1
+        started = time.perf_counter()
+        answer = read_all(sock)
+        assert time.perf_counter() - started < 2
+    assert answer.startswith(f"HTTP/1.1 {status} ".encode()), answer[:80]
+
+
+CHUNKED_PUT = (
+    f"PUT {ACCOUNTS} HTTP/1.1\r\nHost: mock\r\nAuthorization: {BOB}\r\nTransfer-Encoding: chunked\r\n\r\n"
+)
+
+
+@pytest.mark.parametrize(
+    "size",
+    [b"-6", b"0x5", b"+5", b" 5 ", b"5_0"],
+    ids=["negative", "hex-prefix", "plus", "spaces", "underscore"],
+)
+def test_a_chunk_size_that_is_not_plain_hex_is_refused(server: MockMailServer, size: bytes):
+    data = CHUNKED_PUT.encode() + size + b"\r\nhello\r\n0\r\n\r\n"
+    assert_refused_while_others_are_served(server, data, 400)
+
+
+@pytest.mark.parametrize(
+    ("headers", "body", "status"),
+    [
+        ("Transfer-Encoding: xchunked\r\n", b"5\r\nhello\r\n0\r\n\r\n", 501),
+        ("Transfer-Encoding: gzip, chunked\r\n", b"5\r\nhello\r\n0\r\n\r\n", 501),
+        ("Transfer-Encoding: chunked, identity\r\n", b"5\r\nhello\r\n0\r\n\r\n", 501),
+        ("Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n", b"5\r\nhello\r\n0\r\n\r\n", 501),
+        ("Content-Length: 5\r\nContent-Length: 6\r\n", b"hello!", 400),
+        ("Transfer-Encoding: chunked\r\n", b"5\r\nhelloXX0\r\n\r\n", 400),  # no CRLF after the data
+        ("Content-Length: 3\r\nTransfer-Encoding: chunked\r\n", b"5\r\nhello\r\n0\r\n\r\n", 400),
+        ("Content Length: 5\r\n", b"hello", 400),  # a space in a header name
+    ],
+    ids=[
+        "te-xchunked",
+        "te-gzip-chunked",
+        "te-chunked-identity",
+        "two-te",
+        "two-lengths",
+        "chunk-without-crlf",
+        "length-and-te",
+        "space-in-name",
+    ],
+)
+def test_request_smuggling_shapes_are_refused(server: MockMailServer, headers: str, body: bytes, status: int):
+    data = f"PUT {ACCOUNTS} HTTP/1.1\r\nHost: mock\r\nAuthorization: {BOB}\r\n{headers}\r\n".encode() + body
+    assert_refused_while_others_are_served(server, data, status)
 
 
 @pytest.mark.parametrize(
     ("data", "status"),
     [
         (b"NONSENSE\r\n\r\n", 400),
-        (b"PUT /api/2.0/mail/accounts HTTP/2.0\r\n\r\n", 505),
-        (b"PUT /a HTTP/1.1\r\nno colon here\r\n\r\n", 400),
-        (b"PUT /a HTTP/1.1\r\nContent-Length: -3\r\n\r\n", 400),
-        (b"PUT /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400),
-        (b"PUT /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n200000\r\n", 413),  # a 2 MiB chunk
+        (f"PUT {ACCOUNTS} HTTP/2.0\r\nHost: mock\r\n\r\n".encode(), 505),
+        (b"PUT /a HTTP/1.1\r\nHost: mock\r\nno colon here\r\n\r\n", 400),
+        (b"PUT /a HTTP/1.1\r\nHost: mock\r\nContent-Length: -3\r\n\r\n", 400),
+        (b"PUT /a HTTP/1.1\r\n\r\n", 400),  # HTTP/1.1 without Host
         (b"GET /a HTTP/1.1\r\nX: " + b"x" * HEAD_LIMIT, 431),
+        (CHUNKED_PUT.encode() + b"5" * (HEAD_LIMIT + 10), 431),  # a chunk-size line that never ends
+        (CHUNKED_PUT.encode() + b"0\r\nX: " + b"x" * (HEAD_LIMIT + 10), 431),  # so is a trailer
+    ],
+    ids=[
+        "request-line",
+        "http-2",
+        "header-line",
+        "negative-length",
+        "no-host",
+        "head",
+        "chunk-line",
+        "trailer",
     ],
 )
-def test_a_request_that_cannot_be_read_gets_its_status_and_the_server_serves_on(
-    server: MockMailServer, data: bytes, status: int
-):
+def test_a_request_that_cannot_be_read_gets_its_status(server: MockMailServer, data: bytes, status: int):
+    assert_refused_while_others_are_served(server, data, status)
+
+
+def test_header_names_with_underscores_are_dropped_not_read_as_dashes(server: MockMailServer):
+    """``Content_Type`` must not pass for ``Content-Type``: the JSON body is then read as a form."""
+    data = put_bytes().replace(b"Content-Type:", b"Content_Type:")
     with connect(server) as sock:
         sock.sendall(data)
-        answer = read_all(sock)
-    assert answer.startswith(f"HTTP/1.1 {status} ".encode())
-    assert requests.put(server.url + ACCOUNTS, json={"email": "bob@example.com"}, headers=BOB_HEADERS).ok
+        answer = read_answer(sock)
+    assert answer.status == 400
+    assert bobs_name(server) != "Bobby"
+
+
+def test_a_lone_lf_inside_a_header_value_ends_the_line_as_h11_reads_it(server: MockMailServer):
+    data = put_bytes().replace(
+        f"Authorization: {BOB}\r\n".encode(), f"X-A: a\nAuthorization: {BOB}\r\n".encode()
+    )
+    with connect(server) as sock:
+        sock.sendall(data)
+        assert read_answer(sock).status == 200  # the Authorization h11 reads is the one the app sees
+    assert bobs_name(server) == "Bobby"
 
 
 def test_a_body_over_the_limit_gets_the_apis_413_unread(server: MockMailServer):
     with connect(server) as sock:
         sock.sendall(
-            f"PUT {ACCOUNTS} HTTP/1.1\r\nAuthorization: {BOB}\r\nContent-Length: 2000000\r\n\r\n".encode()
+            f"PUT {ACCOUNTS} HTTP/1.1\r\nHost: mock\r\nAuthorization: {BOB}\r\nContent-Length: 2000000\r\n\r\n".encode()
         )
         answer = read_all(sock)
     head, _, body = answer.partition(b"\r\n\r\n")
     assert b"HTTP/1.1 413 " in head
+    assert b"\r\nConnection: close" in head
     assert json.loads(body)["statusCode"] == 413
 
 
-# --- slow requests wait on a worker, not in front of others -----------------------------------
+def test_a_chunked_body_over_the_limit_gets_the_apis_413(server: MockMailServer):
+    chunk = b"x" * 65536
+    data = CHUNKED_PUT.encode() + (b"10000\r\n" + chunk + b"\r\n") * 17  # 1.06 MiB
+    with connect(server) as sock:
+        sock.sendall(data)
+        head, _, body = read_all(sock).partition(b"\r\n\r\n")
+    assert b"HTTP/1.1 413 " in head
+    assert json.loads(body)["statusCode"] == 413
+
+
+# --- slow clients cost only their own connection ----------------------------------------------
+
+
+def test_a_client_that_pipelines_and_never_reads_does_not_hold_up_another(server: MockMailServer):
+    request = f"GET {ACCOUNTS} HTTP/1.1\r\nHost: mock\r\nAuthorization: {BOB}\r\n\r\n".encode()
+    with connect(server) as greedy:
+        greedy.setblocking(False)
+        sent, deadline = 0, time.monotonic() + 3
+        while time.monotonic() < deadline and sent < 20_000_000:  # until its own buffers are full
+            try:
+                sent += greedy.send(request * 100)
+            except BlockingIOError:
+                break
+        time.sleep(0.1)  # the server has answered as much as the greedy client's buffer takes
+        assert normal_put_seconds(server) < 1
+        # Nothing is lost: reading now, the greedy client gets its answers.
+        greedy.settimeout(5)
+        assert greedy.recv(20).startswith(b"HTTP/1.1 200 ")
+
+
+def test_a_client_that_sends_a_byte_at_a_time_does_not_hold_up_another(server: MockMailServer):
+    with connect(server) as slow:
+        for byte in put_bytes()[:40]:
+            slow.send(bytes([byte]))
+            assert normal_put_seconds(server) < 1
+
+
+@pytest.fixture
+def short_limits() -> Iterator[MockMailServer]:
+    limits = Limits(idle_timeout=0.3, send_timeout=0.3, max_connections=3, workers=2)
+    with MockMailServer(limits=limits) as server:
+        yield server
+
+
+def test_an_idle_connection_is_closed_after_the_idle_timeout(short_limits: MockMailServer):
+    with connect(short_limits) as sock:
+        sock.sendall(put_bytes())
+        assert read_answer(sock).status == 200
+        started = time.perf_counter()
+        assert sock.recv(10) == b""
+        assert 0.2 <= time.perf_counter() - started < 1.5
+
+
+def test_a_request_that_stalls_half_way_is_closed_after_the_idle_timeout(short_limits: MockMailServer):
+    with connect(short_limits) as sock:
+        sock.sendall(put_bytes()[:30])
+        assert sock.recv(10) == b""
+
+
+def test_connections_over_the_cap_are_refused_with_503(short_limits: MockMailServer):
+    held = [connect(short_limits) for _ in range(3)]
+    try:
+        time.sleep(0.05)
+        with connect(short_limits) as extra:
+            assert read_all(extra).startswith(b"HTTP/1.1 503 ")
+        held[0].sendall(put_bytes())
+        assert read_answer(held[0]).status == 200
+    finally:
+        for sock in held:
+            sock.close()
+
+
+def send_until_blocked(sock: socket.socket, data: bytes) -> None:
+    """Send ``data`` again and again until the server stops taking it."""
+    sock.setblocking(False)
+    try:
+        for _ in range(100_000):
+            sock.send(data)
+    except BlockingIOError:
+        return
+    raise AssertionError("the server read everything a client sent without answering")
+
+
+def read_until_closed(sock: socket.socket) -> None:
+    sock.setblocking(True)
+    while sock.recv(1 << 20):
+        pass
+
+
+def test_a_client_that_does_not_read_is_dropped_after_the_send_timeout(short_limits: MockMailServer):
+    request = f"GET {ACCOUNTS} HTTP/1.1\r\nHost: mock\r\nAuthorization: {BOB}\r\n\r\n".encode()
+    with connect(short_limits) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        send_until_blocked(sock, request * 50)  # the server stops reading once its answers pile up
+        time.sleep(1.2)  # past the send timeout: the server has dropped the connection
+        with pytest.raises(ConnectionResetError):
+            read_until_closed(sock)
+
+
+def test_accepting_backs_off_when_out_of_file_descriptors():
+    """Out of descriptors, the server logs a line a second (not hundreds) and serves on after."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mockmail", "serve", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    held: list[socket.socket] = []
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().removeprefix("mockmail serving on ").strip()
+        resource.prlimit(process.pid, resource.RLIMIT_NOFILE, (40, 40))
+        host, port = url.removeprefix("http://").split(":")
+        for _ in range(60):  # more than the server has descriptors for
+            held.append(socket.create_connection((host, int(port)), timeout=5))
+        time.sleep(2)
+        for sock in held:
+            sock.close()
+        held.clear()
+        time.sleep(1.2)  # the back-off ends
+        answer = requests.put(
+            url + ACCOUNTS, json={"email": "bob@example.com"}, headers=BOB_HEADERS, timeout=5
+        )
+        assert answer.status_code == 200
+    finally:
+        for sock in held:
+            sock.close()
+        process.terminate()
+        _, err = process.communicate(timeout=10)
+    complaints = [line for line in err.splitlines() if "accept" in line.lower()]
+    assert 1 <= len(complaints) <= 5, err[-2000:]
+
+
+# --- requests that may take long: a bounded pool of workers, none after stop ------------------
 
 
 @pytest.fixture
@@ -272,53 +511,70 @@ def test_a_connection_comes_back_from_its_worker_for_the_next_request(slow_bob: 
         assert time.perf_counter() - started < 0.3
 
 
-def test_an_internal_error_in_the_server_loses_one_connection_not_the_server(
+def test_a_request_pipelined_behind_a_delayed_one_is_answered_after_it(slow_bob: MockMailServer):
+    assert pipelined_names(slow_bob) == ["Bobby", "Second"]
+
+
+def worker_threads(server: MockMailServer) -> list[threading.Thread]:
+    prefix = f"mockmail-worker:{server.port}"
+    return [thread for thread in threading.enumerate() if thread.name.startswith(prefix)]
+
+
+def test_delayed_requests_share_a_bounded_pool_of_workers(short_limits: MockMailServer):
+    short_limits.add_fault({"respond": {"delay_ms": 100}})
+    before = len(worker_threads(short_limits))
+    statuses: list[int] = []
+
+    def put() -> None:
+        answer = requests.put(
+            short_limits.url + ACCOUNTS, json={"email": "bob@example.com"}, headers=BOB_HEADERS
+        )
+        statuses.append(answer.status_code)
+
+    clients = [threading.Thread(target=put) for _ in range(3)]  # the connection cap is 3
+    started = time.perf_counter()
+    for client in clients:
+        client.start()
+    for client in clients:
+        client.join()
+    assert statuses == [200, 200, 200]
+    assert len(worker_threads(short_limits)) - before <= 2
+    assert time.perf_counter() - started >= 0.2  # two workers: the third request waited for one
+
+
+def test_stop_returns_at_once_while_a_request_is_delayed_and_nothing_answers_after():
+    server = MockMailServer()
+    server.start()
+    server.add_fault({"respond": {"delay_ms": 5000}})
+    with connect(server) as sock:
+        sock.sendall(put_bytes())
+        time.sleep(0.1)  # the request waits on a worker
+        started = time.perf_counter()
+        server.stop()
+        assert time.perf_counter() - started < 1
+        assert read_all(sock) == b""
+    deadline = time.monotonic() + 2
+    while worker_threads(server) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert worker_threads(server) == []
+
+
+def test_a_bug_below_the_app_loses_one_connection_not_the_server(
     server: MockMailServer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ):
-    http_server = server._server
-    assert http_server is not None
-    real_environ = http_server._environ
+    import mockmail.http_server
+
+    real_build_environ = mockmail.http_server.build_environ
     failures = iter([RuntimeError("a bug")])
 
-    def environ_failing_once(*args: object) -> dict[str, object]:
+    def build_environ_failing_once(*args: object, **kwargs: object) -> dict[str, object]:
         for failure in failures:
             raise failure
-        return real_environ(*args)  # type: ignore[arg-type]
+        return real_build_environ(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(http_server, "_environ", environ_failing_once)
+    monkeypatch.setattr(mockmail.http_server, "build_environ", build_environ_failing_once)
     with connect(server) as sock:
         sock.sendall(put_bytes())
         assert read_all(sock) == b""
-    assert "internal error" in caplog.text
-    assert requests.put(server.url + ACCOUNTS, json={"email": "bob@example.com"}, headers=BOB_HEADERS).ok
-
-
-def test_a_header_value_outside_latin_1_is_sent_replaced_not_dropped():
-    head = _head("200 OK", [("X-Name", "Zoë ☃")], 0, keep_alive=True)
-    assert b"X-Name: Zo\xeb ?\r\n" in head
-
-
-def test_an_answer_larger_than_the_socket_buffer_waits_for_a_slow_reader():
-    server_end, client_end = socket.socketpair()
-    server_end.setblocking(False)  # as the server's connections are
-    data = bytes(range(256)) * 20_000  # 5 MB, far more than the buffer takes at once
-    received = bytearray()
-
-    def read_slowly() -> None:
-        time.sleep(0.1)  # the buffer is full and the server has to wait
-        while len(received) < len(data):
-            received.extend(client_end.recv(1 << 16))
-
-    reader = threading.Thread(target=read_slowly)
-    reader.start()
-    connection = Connection(server_end, ("127.0.0.1", 0), body_limit=0)
-    assert connection.send(data)
-    reader.join(timeout=10)
-    assert bytes(received) == data
-    assert server_end.gettimeout() == 0.0  # non-blocking again for the loop
-    server_end.close()
-    client_end.close()
-
-
-def test_a_request_pipelined_behind_a_delayed_one_is_answered_after_it(slow_bob: MockMailServer):
-    assert pipelined_names(slow_bob) == ["Bobby", "Second"]
+    assert "a bug" in caplog.text
+    assert normal_put_seconds(server) < 1
