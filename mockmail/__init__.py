@@ -6,12 +6,14 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mockmail.app import create_app
+    from mockmail.http_server import Limits
     from mockmail.replay import Replay
     from mockmail.scenarios import Scenario, ScenarioError, load_scenario, parse_scenario
     from mockmail.server import MockMailServer
     from mockmail.testing import MockMail
 
 __all__ = [
+    "Limits",
     "MockMail",
     "MockMailServer",
     "Replay",
@@ -26,6 +28,7 @@ __all__ = [
 # not import Flask for a test suite that never uses the fixture.
 _HOMES = {
     "create_app": "mockmail.app",
+    "Limits": "mockmail.http_server",
     "MockMail": "mockmail.testing",
     "MockMailServer": "mockmail.server",
     "Replay": "mockmail.replay",

@@ -16,8 +16,8 @@ from email.utils import parsedate_to_datetime
 import pytest
 import requests
 
-from mockmail import MockMailServer
-from mockmail.http_server import HEAD_LIMIT, Limits
+from mockmail import Limits, MockMailServer
+from mockmail.http_server import HEAD_LIMIT
 from mockmail.testing import MockMail
 
 ACCOUNTS = "/api/2.0/mail/accounts"
