@@ -10,11 +10,11 @@ from typing import Any
 
 import click
 
-from mockmail.recorded_scenario import scenario_from_recording
+# The server (and with it Flask) is imported by the commands that serve, the scenario writer by
+# the one that writes scenarios: a command imports only what it uses.
 from mockmail.recording import RecordingError, load_recording
 from mockmail.replay import ON_MISS, RECORD_MODES, Replay, check_record_mode
 from mockmail.scenarios import STYLES, Scenario, ScenarioError, Style, resolve_scenario
-from mockmail.server import MockMailServer
 
 
 @click.group()
@@ -129,6 +129,8 @@ def scenario() -> None:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here.  [default: stdout]")
 def from_recording(recording: Path, out: Path | None) -> None:
     """Turn the accounts seen in RECORDING into a scenario for the stateful mock."""
+    from mockmail.recorded_scenario import scenario_from_recording
+
     try:
         text = scenario_from_recording(load_recording(recording), str(recording))
     except RecordingError as error:
@@ -150,6 +152,8 @@ def _replay(path: Path, mode: str, upstream: str | None, on_miss: str, redact: t
 def _serve(
     *, host: str, port: int, scenario: Path | None, style: Style | None, replay: Replay | None, quiet: bool
 ) -> None:
+    from mockmail.server import MockMailServer
+
     try:
         loaded = resolve_scenario(scenario)
         server = MockMailServer(
