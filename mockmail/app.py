@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
+from mockmail.access import Access, AccessPolicy
 from mockmail.api import api
 from mockmail.control import control
 from mockmail.cors import Cors
@@ -22,15 +23,20 @@ from mockmail.state import MockState
 from mockmail.wsgi import BODY_LIMIT, WsgiApp
 
 log = logging.getLogger("mockmail")
+LOCAL_ONLY = AccessPolicy()
 
 
 def create_app(
-    scenario: Scenario | str | Path | None = None, style: Style | None = None, replay: Replay | None = None
+    scenario: Scenario | str | Path | None = None,
+    style: Style | None = None,
+    replay: Replay | None = None,
+    access: AccessPolicy = LOCAL_ONLY,
 ) -> Flask:
     """A mock server app for ``scenario`` (a loaded one, a file, or the bundled default).
 
     ``style`` overrides the scenario's own; ``replay``, a recording, answers before the stateful
-    mock (``app.extensions["mockmail"].replay`` changes it later).
+    mock (``app.extensions["mockmail"].replay`` changes it later); ``access`` names the Hosts
+    and Origins it answers besides the local ones.
     """
     scenario = resolve_scenario(scenario)
     app = Flask("mockmail")
@@ -39,13 +45,15 @@ def create_app(
     state = app.extensions["mockmail"] = MockState(
         scenario=scenario, style=style or scenario.style, replay=replay
     )
-    # CORS outermost: a preflight is answered before anything else, is never journaled and
-    # never gets a fault (faults run in the API's views, see injection.py).
-    app.wsgi_app = Cors(  # type: ignore[method-assign]
-        _collapse_leading_slashes(
-            JournalMiddleware(
-                ReplayMiddleware(app.wsgi_app, lambda: state.replay), state.journal, state.store
-            )
+    # The path is made canonical first, so `//_mockmail/...` cannot slip past the access rules.
+    # Then a foreign Host or page is refused before anything runs. Then CORS: a preflight is
+    # answered before Flask, never journaled, never given a fault (faults run in the API's views).
+    replayed = ReplayMiddleware(app.wsgi_app, lambda: state.replay)
+    app.wsgi_app = _collapse_leading_slashes(  # type: ignore[method-assign,assignment]
+        Access(
+            Cors(JournalMiddleware(replayed, state.journal, state.store), access),
+            access,
+            recording=lambda: state.replay is not None and state.replay.records,
         )
     )
     app.register_blueprint(api)

@@ -6,9 +6,11 @@ preflights before Flask builds a request at all.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from mockmail.access import AccessPolicy
 from mockmail.wsgi import WsgiApp
 
 # The real server's preflight answer (reference C2); requested headers are allowed on top,
@@ -17,18 +19,25 @@ ALLOW_METHODS = "GET, POST, PUT, DELETE"
 ALLOW_HEADERS = "origin, authorization, accept, content-type"
 MAX_AGE = "1728000"
 EXPOSE_HEADERS = "WWW-Authenticate, Retry-After"
+_HEADER_NAMES = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+(?:[ \t]*,[ \t]*[A-Za-z0-9!#$%&'*+.^_`|~-]+)*|")
 
 
 class Cors:
-    """Answer preflights; let every answer to a request with an ``Origin`` be read by that origin."""
+    """Answer preflights; let an allowed origin read every answer, and no other origin any."""
 
-    def __init__(self, app: WsgiApp) -> None:
+    def __init__(self, app: WsgiApp, policy: AccessPolicy) -> None:
         self.app = app
+        self.policy = policy
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         origin = environ.get("HTTP_ORIGIN")
+        if origin is not None and not self.policy.allows_origin(origin):
+            if environ.get("REQUEST_METHOD") == "OPTIONS":  # a foreign page learns nothing
+                start_response("200 OK", [("Content-Length", "0")])
+                return [b""]
+            return self.app(environ, start_response)
         if environ.get("REQUEST_METHOD") == "OPTIONS":
-            start_response("200 OK", [*_preflight(environ), *_allow(origin), ("Content-Length", "0")])
+            start_response("200 OK", [*_preflight(environ, origin), *_allow(origin), ("Content-Length", "0")])
             return [b""]
         if not origin:
             return self.app(environ, start_response)
@@ -39,14 +48,17 @@ class Cors:
         return self.app(environ, start)
 
 
-def _preflight(environ: dict[str, Any]) -> list[tuple[str, str]]:
+def _preflight(environ: dict[str, Any], origin: str | None) -> list[tuple[str, str]]:
     requested = environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS", "")
+    if not _HEADER_NAMES.fullmatch(requested):
+        requested = ""  # never echoed unless it is a list of header names
     headers = [
         ("Access-Control-Allow-Methods", ALLOW_METHODS),
         ("Access-Control-Allow-Headers", f"{ALLOW_HEADERS}, {requested}" if requested else ALLOW_HEADERS),
         ("Access-Control-Max-Age", MAX_AGE),
     ]
-    if environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK") == "true":
+    # Chrome asks before a public page reaches a local server: only an allowed origin is told yes.
+    if origin and environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK") == "true":
         headers.append(("Access-Control-Allow-Private-Network", "true"))
     return headers
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from flask import Flask
 
+from mockmail.access import AccessPolicy
 from mockmail.app import create_app
 from mockmail.faults import FaultStatus
 from mockmail.http_server import DEFAULT_LIMITS, LISTEN_BACKLOG, STOP_TIMEOUT, HttpServer, Limits
@@ -33,10 +35,15 @@ class MockMailServer:
         log_requests: bool = False,
         replay: Replay | None = None,
         limits: Limits = DEFAULT_LIMITS,
+        cors_origins: Iterable[str] = (),
+        allowed_hosts: Iterable[str] = (),
     ) -> None:
+        """``cors_origins`` and ``allowed_hosts`` add to the local Origins and Hosts (README, Security)."""
         self.scenario = resolve_scenario(scenario)
         self.style = style  # overrides the scenario's, across resets
-        self.app: Flask = create_app(self.scenario, style=style, replay=replay)
+        # Bound beyond loopback, clients name the server by its address: no Host check then.
+        access = AccessPolicy(tuple(allowed_hosts), tuple(cors_origins), check_hosts=_is_loopback(host))
+        self.app: Flask = create_app(self.scenario, style=style, replay=replay, access=access)
         self.host = host
         self.port = port
         self.log_requests = log_requests
@@ -148,3 +155,10 @@ class MockMailServer:
 
     def __repr__(self) -> str:
         return f"<MockMailServer {self.url} scenario={self.scenario.source!r}>"
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"

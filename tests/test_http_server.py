@@ -32,7 +32,7 @@ def connect(server: MockMailServer) -> socket.socket:
 
 def put_bytes(body: bytes = BOB_BODY, *, extra: str = "", version: str = "HTTP/1.1") -> bytes:
     head = (
-        f"PUT {ACCOUNTS} {version}\r\nHost: mock\r\nAuthorization: {BOB}\r\n"
+        f"PUT {ACCOUNTS} {version}\r\nHost: localhost\r\nAuthorization: {BOB}\r\n"
         f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n{extra}\r\n"
     )
     return head.encode() + body
@@ -160,7 +160,7 @@ def test_an_absolute_form_target_is_served_by_its_path(server: MockMailServer):
 def test_head_answers_headers_only(server: MockMailServer):
     with connect(server) as sock:
         sock.sendall(
-            f"HEAD {ACCOUNTS} HTTP/1.1\r\nHost: mock\r\nAuthorization: {BOB}\r\nConnection: close\r\n\r\n".encode()
+            f"HEAD {ACCOUNTS} HTTP/1.1\r\nHost: localhost\r\nAuthorization: {BOB}\r\nConnection: close\r\n\r\n".encode()
         )
         head, _, body = read_all(sock).partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200 ")
@@ -232,9 +232,7 @@ def assert_refused_while_others_are_served(server: MockMailServer, data: bytes, 
     assert answer.startswith(f"HTTP/1.1 {status} ".encode()), answer[:80]
 
 
-CHUNKED_PUT = (
-    f"PUT {ACCOUNTS} HTTP/1.1\r\nHost: mock\r\nAuthorization: {BOB}\r\nTransfer-Encoding: chunked\r\n\r\n"
-)
+CHUNKED_PUT = f"PUT {ACCOUNTS} HTTP/1.1\r\nHost: localhost\r\nAuthorization: {BOB}\r\nTransfer-Encoding: chunked\r\n\r\n"
 
 
 @pytest.mark.parametrize(
@@ -271,7 +269,9 @@ def test_a_chunk_size_that_is_not_plain_hex_is_refused(server: MockMailServer, s
     ],
 )
 def test_request_smuggling_shapes_are_refused(server: MockMailServer, headers: str, body: bytes, status: int):
-    data = f"PUT {ACCOUNTS} HTTP/1.1\r\nHost: mock\r\nAuthorization: {BOB}\r\n{headers}\r\n".encode() + body
+    data = (
+        f"PUT {ACCOUNTS} HTTP/1.1\r\nHost: localhost\r\nAuthorization: {BOB}\r\n{headers}\r\n".encode() + body
+    )
     assert_refused_while_others_are_served(server, data, status)
 
 
@@ -279,9 +279,9 @@ def test_request_smuggling_shapes_are_refused(server: MockMailServer, headers: s
     ("data", "status"),
     [
         (b"NONSENSE\r\n\r\n", 400),
-        (f"PUT {ACCOUNTS} HTTP/2.0\r\nHost: mock\r\n\r\n".encode(), 505),
-        (b"PUT /a HTTP/1.1\r\nHost: mock\r\nno colon here\r\n\r\n", 400),
-        (b"PUT /a HTTP/1.1\r\nHost: mock\r\nContent-Length: -3\r\n\r\n", 400),
+        (f"PUT {ACCOUNTS} HTTP/2.0\r\nHost: localhost\r\n\r\n".encode(), 505),
+        (b"PUT /a HTTP/1.1\r\nHost: localhost\r\nno colon here\r\n\r\n", 400),
+        (b"PUT /a HTTP/1.1\r\nHost: localhost\r\nContent-Length: -3\r\n\r\n", 400),
         (b"PUT /a HTTP/1.1\r\n\r\n", 400),  # HTTP/1.1 without Host
         (b"GET /a HTTP/1.1\r\nX: " + b"x" * HEAD_LIMIT, 431),
         (CHUNKED_PUT.encode() + b"5" * (HEAD_LIMIT + 10), 431),  # a chunk-size line that never ends
@@ -325,7 +325,7 @@ def test_a_lone_lf_inside_a_header_value_ends_the_line_as_h11_reads_it(server: M
 def test_a_body_over_the_limit_gets_the_apis_413_unread(server: MockMailServer):
     with connect(server) as sock:
         sock.sendall(
-            f"PUT {ACCOUNTS} HTTP/1.1\r\nHost: mock\r\nAuthorization: {BOB}\r\nContent-Length: 2000000\r\n\r\n".encode()
+            f"PUT {ACCOUNTS} HTTP/1.1\r\nHost: localhost\r\nAuthorization: {BOB}\r\nContent-Length: 2000000\r\n\r\n".encode()
         )
         answer = read_all(sock)
     head, _, body = answer.partition(b"\r\n\r\n")
@@ -348,7 +348,7 @@ def test_a_chunked_body_over_the_limit_gets_the_apis_413(server: MockMailServer)
 
 
 def test_a_client_that_pipelines_and_never_reads_does_not_hold_up_another(server: MockMailServer):
-    request = f"GET {ACCOUNTS} HTTP/1.1\r\nHost: mock\r\nAuthorization: {BOB}\r\n\r\n".encode()
+    request = f"GET {ACCOUNTS} HTTP/1.1\r\nHost: localhost\r\nAuthorization: {BOB}\r\n\r\n".encode()
     with connect(server) as greedy:
         greedy.setblocking(False)
         sent, deadline = 0, time.monotonic() + 3
@@ -424,7 +424,7 @@ def read_until_closed(sock: socket.socket) -> None:
 
 
 def test_a_client_that_does_not_read_is_dropped_after_the_send_timeout(short_limits: MockMailServer):
-    request = f"GET {ACCOUNTS} HTTP/1.1\r\nHost: mock\r\nAuthorization: {BOB}\r\n\r\n".encode()
+    request = f"GET {ACCOUNTS} HTTP/1.1\r\nHost: localhost\r\nAuthorization: {BOB}\r\n\r\n".encode()
     with connect(short_limits) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         send_until_blocked(sock, request * 50)  # the server stops reading once its answers pile up

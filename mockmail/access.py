@@ -1,0 +1,108 @@
+"""Who may use the mock from a browser: local Hosts, local Origins, no cross-site control writes.
+
+A mock on a developer's laptop sits next to their browser, so any page they visit can send it
+requests. Three rules keep those pages out (Vite's ``server.allowedHosts`` and WireMock's
+advice are the models):
+- the ``Host`` must be a local name (``localhost``, ``*.localhost``, ``127.0.0.1``, ``[::1]``) or
+  one added, while the server is bound to loopback: a DNS-rebound name is refused with 403;
+- only an allowed ``Origin`` (a local one, or one added; ``*`` allows any) gets CORS headers,
+  so no other page can read an answer (see cors.py);
+- a write to ``/_mockmail/`` carrying another Origin is refused with 403 and changes nothing, and
+  so is any request to the API while a recording forwards it to the real portal.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from werkzeug.sansio.utils import host_is_trusted
+
+from mockmail.errors import HRESULT_EXCEPTION, ApiError
+from mockmail.paths import API_PREFIX
+from mockmail.wire import JSON_TYPE, error_envelope, render_json
+from mockmail.wsgi import Environ, WsgiApp
+
+LOCAL_NAMES = ("localhost", ".localhost", "127.0.0.1")  # werkzeug's form: ".x" allows every name under x
+IPV6_LOOPBACK = "[::1]"
+ANY_ORIGIN = "*"
+CONTROL_PREFIX = "/_mockmail/"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_VISIBLE = re.compile(r"[\x21-\x7e]+")  # what an Origin is made of: no space, no control character
+
+
+@dataclass(frozen=True, slots=True)
+class AccessPolicy:
+    """The Hosts and Origins the mock answers besides the local ones."""
+
+    hosts: tuple[str, ...] = ()  # more Host names; ".example.test" allows every name under it
+    origins: tuple[str, ...] = ()  # more origins, as "http://host:port"; "*" allows any
+    check_hosts: bool = True  # off when bound beyond loopback, where clients use its address
+    _origins: frozenset[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_origins", frozenset(origin.rstrip("/").lower() for origin in self.origins))
+
+    def allows_host(self, host: str) -> bool:
+        """Whether a ``Host`` header (``name:port``) names this machine, or a name added."""
+        return _is_listed(host.lower(), (*LOCAL_NAMES, *self.hosts))
+
+    def allows_origin(self, origin: str) -> bool:
+        """Whether a page from ``origin`` may read the mock's answers."""
+        if not _VISIBLE.fullmatch(origin):
+            return False  # never echoed into a header
+        if ANY_ORIGIN in self._origins or origin.lower() in self._origins:
+            return True
+        scheme, separator, host = origin.lower().partition("://")
+        return bool(scheme and separator) and "/" not in host and _is_listed(host, LOCAL_NAMES)
+
+
+def _is_listed(host: str, names: Iterable[str]) -> bool:
+    if not host.startswith("["):
+        return host_is_trusted(host, list(names))
+    # Werkzeug cuts a listed name at its first colon, which breaks IPv6 literals: compare those here,
+    # after its check of the host's characters and port.
+    literal = host.partition("]")[0] + "]"
+    return host_is_trusted(host) and literal in (IPV6_LOOPBACK, *names)
+
+
+class Access:
+    """WSGI middleware: refuses foreign Hosts, cross-site control writes, foreign pages while recording."""
+
+    def __init__(self, app: WsgiApp, policy: AccessPolicy, recording: Callable[[], bool]) -> None:
+        self.app = app
+        self.policy = policy
+        self.recording = recording
+
+    def __call__(self, environ: Environ, start_response: Callable[..., Any]) -> Any:
+        policy = self.policy
+        host = environ.get("HTTP_HOST")
+        if policy.check_hosts and host and not policy.allows_host(host):
+            return _refuse(
+                environ,
+                start_response,
+                f"mockmail answers only local Host names, not {host[:100]!r}; "
+                "add one with --allow-host (MockMailServer(allowed_hosts=...))",
+            )
+        origin = environ.get("HTTP_ORIGIN")
+        if origin is not None and not policy.allows_origin(origin):
+            path: str = environ.get("PATH_INFO", "")
+            method = environ.get("REQUEST_METHOD", "")
+            if path.startswith(CONTROL_PREFIX) and method not in SAFE_METHODS:
+                return _refuse(environ, start_response, f"a page on {origin[:100]!r} may not change the mock")
+            if path.startswith(API_PREFIX) and method != "OPTIONS" and self.recording():
+                message = f"a page on {origin[:100]!r} may not reach the real portal through the recorder"
+                return _refuse(environ, start_response, message)
+        return self.app(environ, start_response)
+
+
+def _refuse(environ: Environ, start_response: Callable[..., Any], message: str) -> list[bytes]:
+    """403, in the API's error envelope on its paths and as ``{"error": ...}`` elsewhere."""
+    if environ.get("PATH_INFO", "").startswith(API_PREFIX):
+        body = render_json(error_envelope(ApiError(403, message, HRESULT_EXCEPTION)))
+    else:
+        body = render_json({"error": message})
+    start_response("403 Forbidden", [("Content-Type", JSON_TYPE), ("Content-Length", str(len(body)))])
+    return [body]

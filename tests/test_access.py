@@ -1,0 +1,188 @@
+"""Who may use the mock from a browser: local Hosts and Origins only, no cross-site control writes."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from mockmail import MockMailServer, Replay
+from mockmail.inprocess import requests_session
+
+ACCOUNTS = "/api/2.0/mail/accounts"
+BOB = {"Authorization": "bob-token"}
+EVIL = "https://evil.example"
+
+
+def raw_status(server: MockMailServer, host: str) -> bytes:
+    """The status line answered to a GET carrying ``Host: host``."""
+    with socket.create_connection((server.host, server.port), timeout=5) as sock:
+        sock.sendall(f"GET {ACCOUNTS} HTTP/1.1\r\nHost: {host}\r\nAuthorization: bob-token\r\n\r\n".encode())
+        return sock.recv(4096).partition(b"\r\n")[0]
+
+
+@pytest.mark.parametrize(
+    "host", ["localhost", "localhost:8025", "app.localhost:3000", "127.0.0.1", "[::1]:8025", "LOCALHOST"]
+)
+def test_local_host_names_are_answered(server: MockMailServer, host: str):
+    assert raw_status(server, host) == b"HTTP/1.1 200 OK"
+
+
+@pytest.mark.parametrize(
+    "host", ["evil.example", "localhost.evil.example", "127.0.0.1.nip.io", "[::2]", "10.0.0.1"]
+)
+def test_a_foreign_host_is_refused_as_dns_rebinding_would_need(server: MockMailServer, host: str):
+    assert raw_status(server, host) == b"HTTP/1.1 403 Forbidden"
+
+
+def test_the_refusal_names_the_host_in_the_apis_error_envelope(server: MockMailServer):
+    answer = requests.get(server.url + ACCOUNTS, headers={"Host": "evil.example", **BOB}, timeout=5)
+    assert answer.status_code == 403
+    message = answer.json()["error"]["message"]
+    assert "'evil.example'" in message
+    assert "--allow-host" in message
+
+
+def test_an_added_host_is_answered():
+    with MockMailServer(allowed_hosts=["mock.test", ".dev.test"]) as server:
+        assert raw_status(server, "mock.test:8025") == b"HTTP/1.1 200 OK"
+        assert raw_status(server, "api.dev.test") == b"HTTP/1.1 200 OK"
+        assert raw_status(server, "evil.example") == b"HTTP/1.1 403 Forbidden"
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "http://localhost:5173",
+        "https://localhost",
+        "http://app.localhost:3000",
+        "http://127.0.0.1:8080",
+        "http://[::1]:3000",
+    ],
+)
+def test_a_local_origin_may_read_answers(server: MockMailServer, origin: str):
+    answer = requests.get(server.url + ACCOUNTS, headers={"Origin": origin, **BOB}, timeout=5)
+    assert answer.headers["Access-Control-Allow-Origin"] == origin
+    assert answer.headers["Access-Control-Allow-Credentials"] == "true"
+
+
+@pytest.mark.parametrize(
+    "origin", [EVIL, "null", "http://localhost.evil.example", "http://evil.example/localhost", "file://"]
+)
+@pytest.mark.parametrize("path", [ACCOUNTS, "/_mockmail/journal"])
+def test_a_foreign_origin_gets_no_cors_header_on_any_path(server: MockMailServer, origin: str, path: str):
+    answer = requests.get(server.url + path, headers={"Origin": origin, **BOB}, timeout=5)
+    assert answer.status_code == 200  # answered, but the browser will not let the page read it
+    assert not [name for name in answer.headers if name.lower().startswith("access-control-")]
+
+
+def test_a_foreign_preflight_learns_nothing_not_even_private_network_access(server: MockMailServer):
+    headers = {
+        "Origin": EVIL,
+        "Access-Control-Request-Method": "PUT",
+        "Access-Control-Request-Private-Network": "true",
+    }
+    answer = requests.options(server.url + ACCOUNTS, headers=headers, timeout=5)
+    assert not [name for name in answer.headers if name.lower().startswith("access-control-")]
+    answer = requests.options(
+        server.url + ACCOUNTS, headers={**headers, "Origin": "http://localhost:3000"}, timeout=5
+    )
+    assert answer.headers["Access-Control-Allow-Private-Network"] == "true"
+
+
+def test_an_added_origin_or_any_may_read_answers():
+    with MockMailServer(cors_origins=["https://ui.example.test/"]) as server:
+        answer = requests.get(
+            server.url + ACCOUNTS, headers={"Origin": "https://ui.example.test", **BOB}, timeout=5
+        )
+        assert answer.headers["Access-Control-Allow-Origin"] == "https://ui.example.test"
+    with MockMailServer(cors_origins=["*"]) as server:
+        answer = requests.get(server.url + ACCOUNTS, headers={"Origin": EVIL, **BOB}, timeout=5)
+        assert answer.headers["Access-Control-Allow-Origin"] == EVIL
+
+
+def test_an_origin_with_control_characters_is_never_echoed():
+    # In-process: a socket client could not even send it, h11 refuses it.
+    with MockMailServer(cors_origins=["*"]) as anything_goes:
+        session = requests_session(anything_goes.app)
+        answer = session.get(
+            anything_goes.url + ACCOUNTS, headers={"Origin": "http://localhost\x0bSet-Cookie: x=1", **BOB}
+        )
+    assert "Access-Control-Allow-Origin" not in answer.headers
+
+
+def test_requested_headers_are_echoed_in_a_preflight_only_as_header_names(server: MockMailServer):
+    session = requests_session(server.app)
+    origin = {"Origin": "http://localhost:3000", "Access-Control-Request-Method": "PUT"}
+    good = session.options(
+        server.url + ACCOUNTS, headers={**origin, "Access-Control-Request-Headers": "x-a, x-b"}
+    )
+    bad = session.options(
+        server.url + ACCOUNTS, headers={**origin, "Access-Control-Request-Headers": "x-a\x0b: 1"}
+    )
+    assert good.headers["Access-Control-Allow-Headers"].endswith(", x-a, x-b")
+    assert bad.headers["Access-Control-Allow-Headers"] == "origin, authorization, accept, content-type"
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/_mockmail/reset"),
+        ("POST", "//_mockmail/reset"),
+        ("POST", "/_mockmail/faults"),
+        ("DELETE", "/_mockmail/faults"),
+        ("DELETE", "/_mockmail/journal"),
+        ("POST", "/_mockmail/users/bob/revoke-token"),
+    ],
+)
+def test_a_foreign_page_cannot_change_the_mock(server: MockMailServer, method: str, path: str):
+    server.add_fault({"name": "kept", "match": {"method": "GET"}, "respond": {"delay_ms": 0}})
+    requests.put(
+        server.url + ACCOUNTS, data={"email": "bob@example.com", "name": "Changed"}, headers=BOB, timeout=5
+    )
+    answer = requests.request(
+        method,
+        server.url + path,
+        headers={"Origin": EVIL, "Content-Type": "text/plain"},  # what a blind form POST sends
+        data='{"respond": "reset"}',
+        timeout=5,
+    )
+    assert answer.status_code == 403
+    assert "evil.example" in answer.json()["error"]
+    assert [fault.name for fault in server.faults()] == ["kept"]
+    assert len(server.journal()) == 1
+    assert (
+        requests.get(server.url + ACCOUNTS, headers=BOB, timeout=5).json()["response"][0]["name"] == "Changed"
+    )
+
+
+def test_a_local_page_may_change_the_mock(server: MockMailServer):
+    answer = requests.post(
+        server.url + "/_mockmail/reset", headers={"Origin": "http://localhost:5173"}, timeout=5
+    )
+    assert answer.status_code == 204
+    assert answer.headers["Access-Control-Allow-Origin"] == "http://localhost:5173"
+
+
+@pytest.fixture
+def recorder(tmp_path: Path) -> Iterator[tuple[MockMailServer, MockMailServer, Path]]:
+    """A recording proxy in front of another mock standing in for the real portal."""
+    path = tmp_path / "session.yaml"
+    with MockMailServer() as portal:
+        replay = Replay(path, mode="all", upstream=portal.url)
+        with MockMailServer(replay=replay) as proxy:
+            yield proxy, portal, path
+
+
+def test_while_recording_a_foreign_page_never_reaches_the_real_portal(recorder):
+    proxy, portal, path = recorder
+    answer = requests.get(proxy.url + ACCOUNTS, headers={"Origin": EVIL, **BOB}, timeout=5)
+    assert answer.status_code == 403
+    assert portal.journal() == []
+    assert not path.exists()
+    local = requests.get(proxy.url + ACCOUNTS, headers={"Origin": "http://localhost:3000", **BOB}, timeout=5)
+    assert local.status_code == 200
+    assert len(portal.journal()) == 1
