@@ -5,8 +5,8 @@ requests. Three rules keep those pages out (Vite's ``server.allowedHosts`` and W
 advice are the models):
 - the ``Host`` must be a local name (``localhost``, ``*.localhost``, ``127.0.0.1``, ``[::1]``) or
   one added, while the server is bound to loopback: a DNS-rebound name is refused with 403;
-- only an allowed ``Origin`` (a local one, or one added; ``*`` allows any) gets CORS headers,
-  so no other page can read an answer (see cors.py);
+- only an allowed ``Origin`` (a local one, or one added; ``*`` allows any) gets CORS headers
+  (cors.py's shapes), so no other page can read an answer;
 - a write to ``/_mockmail/`` carrying another Origin is refused with 403 and changes nothing, and
   so is any request to the API while a recording forwards it to the real portal.
 """
@@ -20,6 +20,7 @@ from typing import Any
 
 from werkzeug.sansio.utils import host_is_trusted
 
+from mockmail.cors import allow_headers, preflight_headers
 from mockmail.errors import HRESULT_EXCEPTION, ApiError
 from mockmail.paths import API_PREFIX
 from mockmail.wire import JSON_TYPE, error_envelope, render_json
@@ -69,7 +70,10 @@ def _is_listed(host: str, names: Iterable[str]) -> bool:
 
 
 class Access:
-    """WSGI middleware: refuses foreign Hosts, cross-site control writes, foreign pages while recording."""
+    """WSGI middleware applying the policy: refusals, preflights, and CORS headers for allowed pages.
+
+    Preflights are answered here, before Flask builds a request: never journaled, never faulted.
+    """
 
     def __init__(self, app: WsgiApp, policy: AccessPolicy, recording: Callable[[], bool]) -> None:
         self.app = app
@@ -86,16 +90,33 @@ class Access:
                 f"mockmail answers only local Host names, not {host[:100]!r}; "
                 "add one with --allow-host (MockMailServer(allowed_hosts=...))",
             )
+        method = environ.get("REQUEST_METHOD", "")
         origin = environ.get("HTTP_ORIGIN")
         if origin is not None and not policy.allows_origin(origin):
-            path: str = environ.get("PATH_INFO", "")
-            method = environ.get("REQUEST_METHOD", "")
-            if path.startswith(CONTROL_PREFIX) and method not in SAFE_METHODS:
-                return _refuse(environ, start_response, f"a page on {origin[:100]!r} may not change the mock")
-            if path.startswith(API_PREFIX) and method != "OPTIONS" and self.recording():
-                message = f"a page on {origin[:100]!r} may not reach the real portal through the recorder"
-                return _refuse(environ, start_response, message)
-        return self.app(environ, start_response)
+            return self._foreign(environ, start_response, method, origin)
+        if method == "OPTIONS":
+            start_response("200 OK", [*preflight_headers(environ, origin), ("Content-Length", "0")])
+            return [b""]
+        if not origin:
+            return self.app(environ, start_response)
+
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            return start_response(status, [*headers, *allow_headers(origin)], exc_info)
+
+        return self.app(environ, start)
+
+    def _foreign(self, environ: Environ, start_response: Callable[..., Any], method: str, origin: str) -> Any:
+        """A request from a page the policy does not allow: refused, or answered unreadably."""
+        path: str = environ.get("PATH_INFO", "")
+        if method == "OPTIONS":  # a foreign page learns nothing
+            start_response("200 OK", [("Content-Length", "0")])
+            return [b""]
+        if path.startswith(CONTROL_PREFIX) and method not in SAFE_METHODS:
+            return _refuse(environ, start_response, f"a page on {origin[:100]!r} may not change the mock")
+        if path.startswith(API_PREFIX) and self.recording():
+            message = f"a page on {origin[:100]!r} may not reach the real portal through the recorder"
+            return _refuse(environ, start_response, message)
+        return self.app(environ, start_response)  # no CORS header: the page cannot read the answer
 
 
 def _refuse(environ: Environ, start_response: Callable[..., Any], message: str) -> list[bytes]:

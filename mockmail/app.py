@@ -13,7 +13,6 @@ from werkzeug.exceptions import HTTPException
 from mockmail.access import Access, AccessPolicy
 from mockmail.api import api
 from mockmail.control import control
-from mockmail.cors import Cors
 from mockmail.errors import HRESULT_EXCEPTION, ApiError, Unauthorized
 from mockmail.journal import JournalMiddleware
 from mockmail.replay import Replay, ReplayMiddleware
@@ -45,13 +44,12 @@ def create_app(
     state = app.extensions["mockmail"] = MockState(
         scenario=scenario, style=style or scenario.style, replay=replay
     )
-    # The path is made canonical first, so `//_mockmail/...` cannot slip past the access rules.
-    # Then a foreign Host or page is refused before anything runs. Then CORS: a preflight is
-    # answered before Flask, never journaled, never given a fault (faults run in the API's views).
+    # The path is made canonical first, so `//_mockmail/...` cannot slip past the access rules,
+    # which refuse a foreign Host or page and answer preflights before anything else runs.
     replayed = ReplayMiddleware(app.wsgi_app, lambda: state.replay)
     app.wsgi_app = _collapse_leading_slashes(  # type: ignore[method-assign,assignment]
         Access(
-            Cors(JournalMiddleware(replayed, state.journal, state.store), access),
+            JournalMiddleware(replayed, state.journal, state.store),
             access,
             recording=lambda: state.replay is not None and state.replay.records,
         )

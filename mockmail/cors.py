@@ -1,17 +1,13 @@
-"""CORS, so a page served from another origin (a front-end dev server) can call the mock.
+"""CORS headers in the real server's shapes, for the pages that may read the mock's answers.
 
-WSGI middleware rather than Flask hooks: it reads two environ keys per request and answers
-preflights before Flask builds a request at all.
+Which origins those are is access.py's decision; this module only says what they are told.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
-from typing import Any
 
-from mockmail.access import AccessPolicy
-from mockmail.wsgi import WsgiApp
+from mockmail.wsgi import Environ
 
 # The real server's preflight answer (reference C2); requested headers are allowed on top,
 # so a page that sends X-Requested-With, as jQuery does, is not refused by the mock.
@@ -21,34 +17,11 @@ MAX_AGE = "1728000"
 EXPOSE_HEADERS = "WWW-Authenticate, Retry-After"
 _HEADER_NAMES = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+(?:[ \t]*,[ \t]*[A-Za-z0-9!#$%&'*+.^_`|~-]+)*|")
 
-
-class Cors:
-    """Answer preflights; let an allowed origin read every answer, and no other origin any."""
-
-    def __init__(self, app: WsgiApp, policy: AccessPolicy) -> None:
-        self.app = app
-        self.policy = policy
-
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        origin = environ.get("HTTP_ORIGIN")
-        if origin is not None and not self.policy.allows_origin(origin):
-            if environ.get("REQUEST_METHOD") == "OPTIONS":  # a foreign page learns nothing
-                start_response("200 OK", [("Content-Length", "0")])
-                return [b""]
-            return self.app(environ, start_response)
-        if environ.get("REQUEST_METHOD") == "OPTIONS":
-            start_response("200 OK", [*_preflight(environ, origin), *_allow(origin), ("Content-Length", "0")])
-            return [b""]
-        if not origin:
-            return self.app(environ, start_response)
-
-        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            return start_response(status, [*headers, *_allow(origin)], exc_info)
-
-        return self.app(environ, start)
+Headers = list[tuple[str, str]]
 
 
-def _preflight(environ: dict[str, Any], origin: str | None) -> list[tuple[str, str]]:
+def preflight_headers(environ: Environ, origin: str | None) -> Headers:
+    """The answer to a preflight (``origin``, if any, allowed)."""
     requested = environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS", "")
     if not _HEADER_NAMES.fullmatch(requested):
         requested = ""  # never echoed unless it is a list of header names
@@ -60,10 +33,11 @@ def _preflight(environ: dict[str, Any], origin: str | None) -> list[tuple[str, s
     # Chrome asks before a public page reaches a local server: only an allowed origin is told yes.
     if origin and environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK") == "true":
         headers.append(("Access-Control-Allow-Private-Network", "true"))
-    return headers
+    return [*headers, *allow_headers(origin)]
 
 
-def _allow(origin: str | None) -> list[tuple[str, str]]:
+def allow_headers(origin: str | None) -> Headers:
+    """What lets the page of an allowed ``origin`` read an answer, with its credentials."""
     if not origin:
         return []
     # Echoing the origin, not "*", is what lets the browser send the cookie or Authorization.
