@@ -34,8 +34,7 @@ class ApiRequest:
         self.store = store
         self.started = time.perf_counter()
         self.method: str = environ.get("REQUEST_METHOD", "")
-        self.raw_path: str = environ.get("PATH_INFO", "")  # as sent, for the journal
-        self.path = normalize_path(self.raw_path)  # as faults and replays compare it
+        self.path = normalize_path(environ.get("PATH_INFO", ""))  # as faults and replays compare it
         self.params: dict[str, str] | None = None  # once parsed
         self.fault: str | None = None  # the fault that answered instead of the handler
 
@@ -46,6 +45,12 @@ class ApiRequest:
         if request is None:
             request = environ[ENVIRON_KEY] = cls(environ, store)
         return request
+
+    @property
+    def raw_path(self) -> str:
+        """The path as the app routes it (``//api`` made ``/api``), for the journal."""
+        path: str = self.environ.get("PATH_INFO", "")
+        return path
 
     @cached_property
     def caller(self) -> User | None:

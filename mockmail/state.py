@@ -9,7 +9,7 @@ from typing import Any
 from mockmail.api_request import ApiRequest
 from mockmail.faults import Fault, FaultPlan
 from mockmail.journal import Journal
-from mockmail.paths import API_PREFIX
+from mockmail.paths import API_PREFIX, normalize_path
 from mockmail.replay import Replay
 from mockmail.scenarios import Scenario, Style, parse_fault
 from mockmail.store import AccountStore
@@ -40,8 +40,8 @@ class MockState:
     def may_block(self, environ: dict[str, Any]) -> bool:
         """Whether the app may take long on a request: a latency fault may fire on it, or a
         recording answers it (a search of its interactions, or a call to the upstream)."""
-        if not environ.get("PATH_INFO", "").startswith(API_PREFIX):
-            return False
+        if not normalize_path(environ.get("PATH_INFO", "")).startswith(API_PREFIX):
+            return False  # `//api/...` counts: the app collapses the slashes after this
         if self.replay is not None:
             return True
         # The email is not looked at: may_delay takes any email as a match.

@@ -500,6 +500,21 @@ def test_a_delayed_request_does_not_hold_up_another_client(slow_bob: MockMailSer
     assert done["bob"] >= 0.4
 
 
+def test_a_delayed_request_on_a_doubled_slash_path_waits_on_a_worker_too(slow_bob: MockMailServer, alice):
+    bob = threading.Thread(
+        target=requests.put,
+        args=(slow_bob.url + "/" + ACCOUNTS,),
+        kwargs={"json": {"email": "bob@example.com"}, "headers": BOB_HEADERS, "timeout": 5},
+    )
+    bob.start()
+    time.sleep(0.05)  # bob's request is waiting on its delay
+    started = time.perf_counter()
+    assert requests.get(slow_bob.url + ACCOUNTS, headers=alice, timeout=5).status_code == 200
+    assert time.perf_counter() - started < 0.3
+    bob.join()
+    assert [entry.path for entry in slow_bob.journal()] == [ACCOUNTS, ACCOUNTS]
+
+
 def test_a_connection_comes_back_from_its_worker_for_the_next_request(slow_bob: MockMailServer):
     with connect(slow_bob) as sock:
         sock.sendall(put_bytes())
