@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Callable
 from typing import Any
@@ -45,6 +46,8 @@ def _inject(mock: MockState, request: ApiRequest) -> Response | None:
     if decision.answer is None:
         return None
     request.fault = decision.fault
+    with contextlib.suppress(ApiError):  # a body the handler would refuse: the journal shows none
+        request.parameters()  # the journal names the account and fields a faulted request carried
     if decision.answer.kind == "expire_token" and request.caller:
         mock.store.revoke_token(request.caller.name)
     if decision.answer.kind in CONNECTION_KINDS:

@@ -317,6 +317,19 @@ def test_latency_only_faults_let_later_faults_answer(serve: Serve):
     assert [(entry.fault, entry.status) for entry in server.journal()] == [("fail", 403)]
 
 
+def test_the_journal_names_the_account_and_fields_of_a_faulted_request(serve: Serve):
+    server = serve(
+        "faults: [{name: cut, match: {user: bob}, respond: reset}, {name: down, respond: unavailable}]"
+    )
+    assert outcome(server) == 503
+    assert outcome(server, "bob@example.com", {"Authorization": "bob-token"}) == "dropped"
+    entries = [(e.fault, e.status, e.user, e.email, e.fields.get("email")) for e in server.journal()]
+    assert entries == [
+        ("down", 503, "alice", "alice@example.com", "alice@example.com"),
+        ("cut", None, "bob", "bob@example.com", "bob@example.com"),
+    ]
+
+
 def test_adding_a_fault_does_not_change_another_faults_random_sequence(serve: Serve):
     alone = serve("seed: 9\nfaults: [{name: p, probability: 0.5, respond: unavailable}]")
     joined = serve(
