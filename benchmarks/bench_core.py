@@ -128,29 +128,18 @@ def main() -> None:
     ours, theirs, werkzeug, floor = (servers.index(server) for server in (mockmail, waitress, bare, flask))
     for name in placements:
         if isinstance(baseline, Command):
-            ratio, spread = ratio_line(rounds[name], ours, servers.index(baseline))
-            print(
-                f"target: median PUT <= 1.25x the hand-written server's ({options.baseline}), {name}: "
-                f"{ratio:.2f}x {spread}  {verdict(ratio <= 1.25)}"
-            )
+            label = f"<= 1.25x the hand-written server's ({options.baseline}), {name}"
+            print_put_target(label, rounds[name], ours, servers.index(baseline), 1.25)
         else:
             print(f"target: median PUT <= 1.25x the hand-written server's: SKIPPED ({baseline})")
     for name in placements:
-        ratio, spread = ratio_line(rounds[name], ours, theirs)
-        print(
-            f"target: median PUT <= 1.0x waitress's on the same app, {name}: {ratio:.2f}x {spread}  "
-            f"{verdict(ratio <= 1.0)}"
-        )
+        print_put_target(f"<= 1.0x waitress's on the same app, {name}", rounds[name], ours, theirs, 1.0)
     startup = statistics.median(starts[ours]) / statistics.median(starts[werkzeug])
     print(f"target: spawn to first 200 <= 1.5x bare Werkzeug's: {startup:.2f}x  {verdict(startup <= 1.5)}")
     first_200 = statistics.median(starts[ours])
     print(f"target: first 200 within 0.35 s of spawn: {first_200:.3f} s  {verdict(first_200 <= 0.35)}")
     for name in placements:
-        ratio, spread = ratio_line(rounds[name], ours, werkzeug)
-        print(
-            f"target: median PUT within 1.3x of bare Werkzeug, {name}: {ratio:.2f}x {spread}  "
-            f"{verdict(ratio <= 1.3)}"
-        )
+        print_put_target(f"within 1.3x of bare Werkzeug, {name}", rounds[name], ours, werkzeug, 1.3)
     start_floor = statistics.median(starts[floor]) / statistics.median(starts[werkzeug])
     put_floors = ", ".join(
         f"{ratio_line(measured, floor, werkzeug)[0]:.2f}x {name}" for name, measured in rounds.items()
@@ -159,6 +148,12 @@ def main() -> None:
         f"(a one-route Flask app answering a constant, the floor under any Flask app: spawn "
         f"{start_floor:.2f}x, PUT {put_floors} of bare Werkzeug)"
     )
+
+
+def print_put_target(label: str, measured: list[Round], ours: int, other: int, limit: float) -> None:
+    """One target line: mockmail's median PUT against another server's, over the rounds."""
+    ratio, spread = ratio_line(measured, ours, other)
+    print(f"target: median PUT {label}: {ratio:.2f}x {spread}  {verdict(ratio <= limit)}")
 
 
 def print_table(servers: list[Command], starts: list[list[float]], rounds: dict[str, list[Round]]) -> None:

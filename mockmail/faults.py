@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from mockmail.errors import GENERIC_MESSAGE, HRESULT_EXCEPTION, HRESULT_HTTP
 from mockmail.paths import normalize_path
+from mockmail.wsgi import ConnectionFault
 
 # What a fault of each kind answers unless its own status, message or headers say otherwise.
 LOGIN_FAILED_MESSAGE = '<span class="attempt_header">IMAP response:</span><br/>Authentication failed.'
@@ -25,7 +26,9 @@ KIND_DEFAULTS: dict[str, tuple[int, str, int, dict[str, str]]] = {
     "login_failed": (500, LOGIN_FAILED_MESSAGE, HRESULT_EXCEPTION, {}),
     "malformed_json": (200, "", HRESULT_EXCEPTION, {}),
 }
-CONNECTION_KINDS = ("reset", "empty", "truncated")
+CONNECTION_KINDS = tuple(
+    fault.value for fault in ConnectionFault
+)  # carried out by the transport, see wsgi.py
 KINDS = (*KIND_DEFAULTS, *CONNECTION_KINDS)
 
 

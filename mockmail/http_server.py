@@ -321,7 +321,7 @@ class HttpConnection(asyncio.Protocol):
             request.method.decode("ascii"),
             request.target.decode("latin-1"),
             [(name.decode("latin-1"), value.decode("latin-1")) for name, value in request.headers],
-            bytes(self.body),
+            b"" if content_length is not None else bytes(self.body),  # over the limit: unread
             server=self.server.server_name,
             client=(str(address[0]), int(address[1])),
             version=f"HTTP/{request.http_version.decode()}",
