@@ -167,7 +167,7 @@ def _serve(
     # From here a stop signal may come at any moment, even before the server loop starts:
     # the loop then stops as soon as it starts.
     for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda signum, frame: server.stop())
+        signal.signal(signum, lambda signum, frame: server.request_stop())
     try:
         # The first line is the one a script waits for: nothing before it names a URL.
         click.echo(f"mockmail serving on {server.url}")

@@ -93,6 +93,14 @@ class MockMailServer:
         assert self._server is not None
         self._server.serve_forever()
 
+    def request_stop(self) -> None:
+        """Make ``serve_forever()`` return soon, even one not yet started; safe in a signal handler.
+
+        Unlike ``stop()``, it closes nothing itself: ``serve_forever()`` does, on its way out.
+        """
+        if self._server is not None:
+            self._server.stop()
+
     def stop(self) -> None:
         """Stop serving, drop every connection and close the socket; within a second, whatever clients do."""
         server, self._server = self._server, None

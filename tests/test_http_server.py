@@ -206,6 +206,20 @@ def test_http_1_0_is_answered_then_closed(server: MockMailServer, extra: str):
         assert sock.recv(10) == b""
 
 
+def test_a_stop_requested_before_serving_ends_serve_forever_at_once():
+    """What a Ctrl-C between `mockmail serve` printing its URL and serving comes to."""
+    server = MockMailServer()
+    server.bind()
+    server.request_stop()
+    serving = threading.Thread(target=server.serve_forever, daemon=True)
+    serving.start()
+    serving.join(timeout=2)
+    assert not serving.is_alive()
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection((server.host, server.port), timeout=1)
+    server.stop()
+
+
 def test_stop_closes_idle_kept_alive_connections():
     server = MockMailServer()
     server.start()
