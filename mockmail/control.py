@@ -27,7 +27,10 @@ def list_faults() -> Response:
 @control.post("/faults")
 def add_fault() -> tuple[Response, int]:
     """Add a fault, in the scenario's shape, as JSON; 400 names the problem and changes nothing."""
-    spec = request.get_json(silent=True)
+    try:
+        spec = request.get_json(silent=True)  # None for a body that is not JSON
+    except RecursionError:  # Python's json reads nested lists and objects by recursion
+        return _problem("the JSON fault is nested too deep", 400)
     if spec is None:
         return _problem('expected a JSON fault, for example {"respond": "unauthorized"}', 400)
     try:
@@ -44,8 +47,9 @@ def clear_faults() -> tuple[str, int]:
     return "", 204
 
 
-@control.delete("/faults/<name>")
+@control.delete("/faults/<path:name>")  # a name may have slashes: auth/expired
 def remove_fault(name: str) -> tuple[Response | str, int]:
+    """Delete the fault called ``name``; 404 if there is none."""
     if not mock_state().faults.remove(name):
         return _problem(f"no fault named {name!r}", 404)
     return "", 204

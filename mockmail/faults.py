@@ -30,6 +30,8 @@ CONNECTION_KINDS = tuple(
     fault.value for fault in ConnectionFault
 )  # carried out by the transport, see wsgi.py
 KINDS = (*KIND_DEFAULTS, *CONNECTION_KINDS)
+# Headers a fault may not set: the transport frames the body by them (the truncated kind cuts one short).
+FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding"})
 
 
 @dataclass(frozen=True, slots=True)

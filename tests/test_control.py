@@ -73,6 +73,27 @@ def test_a_fault_of_the_same_name_is_replaced_in_place(url):
         ),
         ({"match": {"method": "PUT"}}, "missing key 'respond'"),
         ([], "expected a mapping, got a list"),
+        ({"respond": {"delay_ms": "abc"}}, "respond.delay_ms: expected a number, got 'abc'"),
+        ({"respond": {"status": True}}, "respond.status: expected an integer, got true"),
+        ({"respond": {"message": 5}}, "respond.message: expected a string, got 5"),
+        ({"respond": {}}, "respond: must not be empty"),
+        (
+            {"respond": {"delay_ms": "abc", "kind": "nonsense"}},
+            "respond.delay_ms: expected a number, got 'abc'; respond.kind: expected one of 'unauthorized', 'expire_token', 'server_error', 'payment_required', 'forbidden', 'unavailable', 'login_failed', 'reset', 'empty', 'truncated', 'malformed_json', got 'nonsense'",
+        ),
+        ({"respond": {"delay_ms": 1e308}}, "respond.delay_ms: expected at most 3600000, got 1e+308"),
+        (
+            {"respond": {"headers": {"X-Trace": "1\r\nSet-Cookie: a=b"}}},
+            "respond.headers['X-Trace']: expected a header value (no control characters, no space at either end), got '1\\r\\nSet-Cookie: a=b'",
+        ),
+        (
+            {"respond": {"headers": {"Content-Length": "0"}}},
+            "respond.headers['Content-Length']: Content-Length is the server's to set: a fault's would break the answer's framing",
+        ),
+        (
+            {"name": "..", "respond": "reset"},
+            "name: expected a fault name (no control characters, no leading /, no . or .. between slashes), got '..'",
+        ),
     ],
 )
 def test_bad_faults_are_refused_naming_the_field_and_the_old_faults_stay(url, alice, fault, error):
@@ -87,6 +108,32 @@ def test_a_body_that_is_not_json_is_refused(url):
     response = requests.post(url + FAULTS, data="respond=reset", timeout=5)
     assert response.status_code == 400
     assert "expected a JSON fault" in response.json()["error"]
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        ('{"respond": "reset", "probability": NaN}', "probability: expected a finite number, got nan"),
+        ('{"respond": {"jitter_ms": Infinity}}', "respond.jitter_ms: expected a finite number, got inf"),
+        ('{"respond": {"delay_ms": 1e999}}', "respond.delay_ms: expected a finite number, got inf"),
+        ('{"respond": ' + "[" * 100_000 + "]" * 100_000 + "}", "the JSON fault is nested too deep"),
+    ],
+)
+def test_json_python_reads_but_a_fault_cannot_hold_is_refused(url, body, error):
+    headers = {"Content-Type": "application/json"}
+    response = requests.post(url + FAULTS, data=body, headers=headers, timeout=5)
+    assert (response.status_code, response.json()) == (400, {"error": error})
+    assert requests.get(url + FAULTS, timeout=5).json() == {"faults": []}
+
+
+def test_a_fault_named_with_slashes_can_be_deleted(url, alice):
+    for name in ("auth/expired", "a//b/", "50% off"):
+        requests.post(url + FAULTS, json={"name": name, "respond": "forbidden"}, timeout=5)
+    assert requests.delete(url + FAULTS + "/auth/expired", timeout=5).status_code == 204
+    assert requests.delete(url + FAULTS + "/a//b/", timeout=5).status_code == 204
+    assert requests.delete(url + FAULTS + "/50%25%20off", timeout=5).status_code == 204
+    assert requests.get(url + FAULTS, timeout=5).json() == {"faults": []}
+    assert requests.get(url + ACCOUNTS, headers=alice, timeout=5).status_code == 200
 
 
 def test_deleting_an_unknown_fault_is_a_404(url):

@@ -13,7 +13,7 @@ from types import SimpleNamespace
 import pytest
 import requests
 
-from mockmail import MockMailServer
+from mockmail import MockMailServer, ScenarioError
 
 ROOT = Path(__file__).resolve().parent.parent
 ACCOUNTS = "/api/2.0/mail/accounts"
@@ -154,6 +154,19 @@ def test_unavailable_and_custom_headers_reach_the_client(serve: Serve):
         put(serve("faults: [{respond: {status: 429, headers: {Retry-After: '7'}}}]")).headers["Retry-After"]
         == "7"
     )
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"X-Trace": "1\nX-Injected: 1"}, {"X-Trace": "padded "}, {"Bad Name": "1"}, {"content-length": "1"}],
+)
+def test_headers_that_would_break_the_answer_are_refused_before_any_request(
+    serve: Serve, headers: dict[str, str]
+):
+    server = serve("")
+    with pytest.raises(ScenarioError, match=r"^respond\.headers"):
+        server.add_fault({"respond": {"status": 503, "headers": headers}})
+    assert put(server).status_code == 200  # nothing was added: no request meets a broken answer
 
 
 def test_unauthorized_is_the_real_plain_text_401(serve: Serve):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import jsonschema
@@ -10,12 +11,18 @@ import pytest
 import requests
 import yaml
 
-from mockmail import MockMailServer, ScenarioError, load_scenario, parse_scenario
+from mockmail import MockMailServer, ScenarioError, load_scenario, parse_scenario, yaml_loading
 from mockmail.scenarios import default_scenario, schema
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = (ROOT / "scenarios" / "basic.yaml").read_text(encoding="utf-8")
 ACCOUNTS = "/api/2.0/mail/accounts"
+# Scenarios are read with libyaml when PyYAML has it; its parser words a syntax error its own way.
+UNCLOSED_LIST = (
+    "did not find expected ',' or ']'"
+    if yaml.__with_libyaml__
+    else "expected ',' or ']', but got '<stream end>'"
+)
 
 
 def error_for(write_scenario, text: str) -> str:
@@ -168,7 +175,7 @@ def test_a_bad_value_names_file_path_and_line(write_scenario):
         ),
         pytest.param(
             "users:\n  - name: [a\n",
-            "FILE: invalid YAML: expected ',' or ']', but got '<stream end>' (line 3, column 1)",
+            f"FILE: invalid YAML: {UNCLOSED_LIST} (line 3, column 1)",
             id="yaml-syntax",
         ),
     ],
@@ -221,3 +228,279 @@ def test_the_published_schema_is_valid_and_is_the_one_enforced():
     assert schema() == published
     for path in (ROOT / "scenarios").glob("*.yaml"):
         jsonschema.validate(yaml.safe_load(path.read_text(encoding="utf-8")), published)
+
+
+# --- reading YAML: libyaml, bounded aliases and nesting, every value as safe_load reads it ------
+
+BOMB = "".join(
+    f"{level}: &{level} [{', '.join([f'*{previous}'] * 9 if previous else ['lol'] * 9)}]\n"
+    for previous, level in zip(["", *"abcdefgh"], "abcdefghi", strict=True)
+)  # "billion laughs": 9 levels of 9 aliases each, 10^9 values written out
+
+
+def test_scenarios_are_read_with_libyaml_when_pyyaml_has_it():
+    assert yaml_loading.LOADER is (yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader)
+
+
+@pytest.fixture(params=["libyaml", "pure-python"])
+def loader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Scenarios read with libyaml, and with PyYAML's own parser, as where PyYAML was built without it."""
+    if request.param == "pure-python":
+        monkeypatch.setattr(yaml_loading, "LOADER", yaml.SafeLoader)
+    elif not yaml.__with_libyaml__:
+        pytest.skip("PyYAML was built without libyaml")
+
+
+@pytest.mark.usefixtures("loader")
+def test_the_data_is_what_yaml_safe_load_reads():
+    text = (
+        "users:\n  - &u {name: 'a', password: 0x1F, token: ~, accounts: [{email: a@b.c, port: 017}]}\n"
+        "  - {<<: *u, name: b}\n  - {<<: [{token: t1}, {password: x}], name: c}\n"
+        "seed: 1_000\nstyle: !!str wire\nversion: +1\ndates: [2024-01-02, 2024-01-02T03:04:05Z, yes, Off, .5, 1:30]\n"
+        "block: |\n  text\n  more\n'quoted key': \"\\u00e9\"\n"
+    )
+    assert yaml_loading.load_yaml(text) == yaml.safe_load(text)
+    for path in [*(ROOT / "scenarios").glob("*.yaml"), ROOT / "mockmail" / "default.yaml"]:
+        text = path.read_text(encoding="utf-8")
+        assert yaml_loading.load_yaml(text) == yaml.safe_load(text), path
+
+
+def test_a_merge_of_several_mappings_takes_a_key_from_the_first_that_has_it():
+    # As the YAML merge key spec says (PyYAML 6.0.4's own constructor takes it from the last).
+    text = "a: {<<: [{x: 1, y: 1}, {x: 2, z: 2}], y: 3}\n"
+    assert yaml_loading.load_yaml(text) == {"a": {"x": 1, "y": 3, "z": 2}}
+
+
+@pytest.mark.usefixtures("loader")
+def test_an_alias_bomb_is_refused_at_once(write_scenario):
+    started = time.perf_counter()
+    assert (
+        error_for(write_scenario, BOMB)
+        == "FILE: f[0]: aliases repeat more than 100,000 values (the alias *e here) (line 6)"
+    )
+    assert time.perf_counter() - started < 1
+
+
+def test_aliases_repeating_a_long_string_count_by_its_size(write_scenario):
+    text = f"users:\n  - name: &n {'x' * 1_000_000}\n" + "  - name: *n\n" * 200
+    assert error_for(write_scenario, text).endswith(
+        "users[103].name: aliases repeat more than 100,000 values (the alias *n here) (line 105)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        pytest.param(
+            "users: [{name: a}]\nseed: &s [1, *s]\n",
+            "FILE: seed[1]: the alias *s is inside the value it names (line 2)",
+            id="recursive-alias",
+        ),
+        pytest.param(
+            "users: *people\n",
+            "FILE: users: no anchor &people before the alias *people (line 1)",
+            id="no-anchor",
+        ),
+        pytest.param(
+            "users:\n" + "  - " * 3 + "{a: " * 70 + "1" + "}" * 70 + "\n",
+            "FILE: users[0][0][0]" + ".a" * 60 + ": nested more than 64 levels deep (line 2)",
+            id="deep-mappings",
+        ),
+        pytest.param(
+            "seed: " + "1" * 5000 + "\n",
+            "FILE: seed: an integer of more than 4300 digits (line 1)",
+            id="huge-decimal",
+        ),
+        pytest.param(
+            "users:\n  - name: a\n    accounts: [{email: a@b.c, port: 0x" + "f" * 4000 + "}]\n",
+            "FILE: users[0].accounts[0].port: an integer of more than 4300 digits (line 3)",
+            id="huge-hex",
+        ),
+        pytest.param(
+            "users:\n  - {name: a, accounts: [{email: a@b.c, date_created: 2024-13-45}]}\n",
+            "FILE: users[0].accounts[0].date_created: '2024-13-45' is not a timestamp: month must be in 1..12 (line 2)",
+            id="impossible-date",
+        ),
+        pytest.param(
+            "users: !!set {a}\n",
+            "FILE: users: the tag 'tag:yaml.org,2002:set' is not used in scenarios (line 1)",
+            id="set-tag",
+        ),
+        pytest.param(
+            "seed: !env SEED\n",
+            "FILE: seed: the tag '!env' is not used in scenarios (line 1)",
+            id="unknown-tag",
+        ),
+        pytest.param(
+            "users:\n  - {[a]: 1}\n",
+            "FILE: users[0]: a mapping key must be a plain value (line 2)",
+            id="list-key",
+        ),
+        pytest.param(
+            "users:\n  - {<<: 5, name: a}\n",
+            "FILE: users[0]: '<<' expects a mapping or a list of mappings (line 2)",
+            id="merge-of-a-number",
+        ),
+        pytest.param(
+            "users:\n  - {name: <<}\n",
+            "FILE: users[0].name: '<<' merges only as a key (line 2)",
+            id="merge-as-value",
+        ),
+        pytest.param(
+            "users: []\n---\nusers: []\n",
+            "FILE: expected a single document, but found another (line 2)",
+            id="two-documents",
+        ),
+    ],
+)
+def test_yaml_a_scenario_cannot_be_made_of_is_refused_with_the_file_and_line(write_scenario, text, message):
+    assert error_for(write_scenario, text) == message
+
+
+def test_a_deep_flow_list_is_refused_by_the_parser_with_the_file(write_scenario):
+    message = error_for(write_scenario, "users: " + "[" * 100_000 + "]" * 100_000 + "\n")
+    assert message.startswith("FILE: ")
+    assert "nest" in message
+    assert "(line 1" in message
+
+
+def test_a_problem_late_in_a_large_scenario_has_its_line(write_scenario):
+    accounts = "".join(f"      - {{email: box{n}@example.com, port: 993}}\n" for n in range(2000))
+    text = "users:\n  - name: a\n    accounts:\n" + accounts + "      - {email: last@example.com, port: x}\n"
+    assert (
+        error_for(write_scenario, text)
+        == "FILE: users[0].accounts[2000].port: expected an integer, got 'x' (line 2004)"
+    )
+
+
+# --- faults: every field checked, each bad one named --------------------------------------------
+
+HUGE = "9" * 30  # 100 bits
+
+
+@pytest.mark.parametrize(
+    ("fault", "message"),
+    [
+        pytest.param(
+            "{delay_ms: abc}",
+            "faults[0].respond.delay_ms: expected a number, got 'abc' (line 2)",
+            id="delay-text",
+        ),
+        pytest.param(
+            "{kind: nonsense}",
+            "faults[0].respond.kind: expected one of 'unauthorized', 'expire_token', 'server_error', 'payment_required', 'forbidden', 'unavailable', 'login_failed', 'reset', 'empty', 'truncated', 'malformed_json', got 'nonsense' (line 2)",
+            id="kind",
+        ),
+        pytest.param(
+            "{status: true}",
+            "faults[0].respond.status: expected an integer, got true (line 2)",
+            id="status-bool",
+        ),
+        pytest.param(
+            "{message: 5}", "faults[0].respond.message: expected a string, got 5 (line 2)", id="message"
+        ),
+        pytest.param("{}", "faults[0].respond: must not be empty (line 2)", id="empty"),
+        pytest.param(
+            "{delay_ms: .inf}",
+            "faults[0].respond.delay_ms: expected a finite number, got inf (line 2)",
+            id="delay-infinite",
+        ),
+        pytest.param(
+            "{delay_ms: 1.0e+308}",
+            "faults[0].respond.delay_ms: expected at most 3600000, got 1e+308 (line 2)",
+            id="delay-huge",
+        ),
+        pytest.param(
+            "{jitter_ms: 3600001}",
+            "faults[0].respond.jitter_ms: expected at most 3600000, got 3600001 (line 2)",
+            id="jitter-over-an-hour",
+        ),
+        pytest.param(
+            "{hresult: 2147483648}",
+            "faults[0].respond.hresult: expected at most 2147483647, got 2147483648 (line 2)",
+            id="hresult-int32",
+        ),
+        pytest.param(
+            '{headers: {Retry-After: "2\\r\\nSet-Cookie: a=b"}}',
+            "faults[0].respond.headers['Retry-After']: expected a header value (no control characters, no space at either end), got '2\\r\\nSet-Cookie: a=b' (line 2)",
+            id="header-value-newline",
+        ),
+        pytest.param(
+            '{headers: {X-A: "a\\n"}}',
+            "faults[0].respond.headers['X-A']: expected a header value (no control characters, no space at either end), got 'a\\n' (line 2)",
+            id="header-value-trailing-newline",
+        ),
+        pytest.param(
+            '{headers: {"X A": "1"}}',
+            "faults[0].respond.headers: expected a header name (letters, digits and !#$%&'*+-.^_`|~), got 'X A' (line 2)",
+            id="header-name",
+        ),
+        pytest.param(
+            '{headers: {Content-Length: "3"}}',
+            "faults[0].respond.headers['Content-Length']: Content-Length is the server's to set: a fault's would break the answer's framing (line 2)",
+            id="framing-header",
+        ),
+    ],
+)
+def test_a_bad_respond_field_is_named_with_its_path_and_line(write_scenario, fault, message):
+    assert error_for(write_scenario, f"faults:\n  - respond: {fault}\n") == f"FILE: {message}"
+
+
+@pytest.mark.parametrize(
+    ("field", "message"),
+    [
+        ("probability: .nan", "probability: expected a finite number, got nan"),
+        ("probability: -.inf", "probability: expected a finite number, got -inf"),
+        ("after_seconds: 86401", "after_seconds: expected at most 86400, got 86401"),
+        ("times: 2147483648", "times: expected at most 2147483647, got 2147483648"),
+        (f"every: {HUGE}", "every: expected at most 2147483647, got an integer of 100 bits"),
+        (
+            "name: /slow",
+            "name: expected a fault name (no control characters, no leading /, no . or .. between slashes), got '/slow'",
+        ),
+        (
+            "name: a/../b",
+            "name: expected a fault name (no control characters, no leading /, no . or .. between slashes), got 'a/../b'",
+        ),
+    ],
+)
+def test_a_bad_fault_field_is_named_with_its_path_and_line(write_scenario, field, message):
+    text = f"faults:\n  - respond: reset\n    {field}\n"
+    assert error_for(write_scenario, text) == f"FILE: faults[0].{message} (line 3)"
+
+
+def test_every_pattern_refuses_a_trailing_newline():
+    # JSON Schema's patterns are ECMA-262's, where $ is the end; Python's $ also matches before a final
+    # newline, so each pattern ending in $ says (?!\n) too.
+    patterns = []
+
+    def collect(part: object) -> None:
+        if isinstance(part, dict):
+            if isinstance(part.get("pattern"), str):
+                patterns.append(part["pattern"])
+            for value in part.values():
+                collect(value)
+        elif isinstance(part, list):
+            for value in part:
+                collect(value)
+
+    collect(schema())
+    assert len(patterns) >= 5
+    assert [pattern for pattern in patterns if "$" in pattern and not pattern.endswith("$(?!\\n)")] == []
+
+
+def test_cors_origins_are_read_and_checked(write_scenario):
+    text = "cors_origins: ['*', 'http://localhost:3000', 'https://ui.example.test/']\n"
+    assert load_scenario(write_scenario(text)).cors_origins == (
+        "*",
+        "http://localhost:3000",
+        "https://ui.example.test/",
+    )
+    expected = "expected an origin: * or scheme://host[:port] in visible ASCII, as http://localhost:3000"
+    bad = 'cors_origins:\n  - http://localhost:3000/app\n  - "http://caf\\u00e9.test"\n  - localhost\n'
+    assert error_for(write_scenario, bad).splitlines() == [
+        f"FILE: cors_origins[0]: {expected}, got 'http://localhost:3000/app' (line 2)",
+        f"FILE: cors_origins[1]: {expected}, got 'http://café.test' (line 3)",
+        f"FILE: cors_origins[2]: {expected}, got 'localhost' (line 4)",
+    ]
+    assert load_scenario(write_scenario("users: []\n")).cors_origins == ()
