@@ -8,19 +8,22 @@ advice are the models):
 - only an allowed ``Origin`` (a local one, or one added; ``*`` allows any) gets CORS headers
   (cors.py's shapes), so no other page can read an answer;
 - a write to ``/_mockmail/`` carrying another Origin is refused with 403 and changes nothing, and
-  so is any request to the API while a recording forwards it to the real portal.
+  so is any request to the API while a recording forwards it to the real portal;
+- with a control token (always, when bound beyond loopback), ``/_mockmail/`` answers only requests
+  that carry it as ``Authorization: Bearer TOKEN``; others get 401.
 """
 
 from __future__ import annotations
 
-import re
+import hmac
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 from werkzeug.sansio.utils import host_is_trusted
 
-from mockmail.cors import allow_headers, preflight_headers
+from mockmail.cors import ANY_ORIGIN, VISIBLE, allow_headers, preflight_headers
 from mockmail.errors import HRESULT_EXCEPTION, ApiError
 from mockmail.paths import API_PREFIX
 from mockmail.wire import JSON_TYPE, error_envelope, render_json
@@ -28,10 +31,8 @@ from mockmail.wsgi import Environ, WsgiApp
 
 LOCAL_NAMES = ("localhost", ".localhost", "127.0.0.1")  # werkzeug's form: ".x" allows every name under x
 IPV6_LOOPBACK = "[::1]"
-ANY_ORIGIN = "*"
 CONTROL_PREFIX = "/_mockmail/"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-_VISIBLE = re.compile(r"[\x21-\x7e]+")  # what an Origin is made of: no space, no control character
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +42,7 @@ class AccessPolicy:
     hosts: tuple[str, ...] = ()  # more Host names; ".example.test" allows every name under it
     origins: tuple[str, ...] = ()  # more origins, as "http://host:port"; "*" allows any
     check_hosts: bool = True  # off when bound beyond loopback, where clients use its address
+    control_token: str | None = None  # when set, /_mockmail/ answers only requests bearing it
     _origins: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -52,12 +54,27 @@ class AccessPolicy:
 
     def allows_origin(self, origin: str) -> bool:
         """Whether a page from ``origin`` may read the mock's answers."""
-        if not _VISIBLE.fullmatch(origin):
+        if not VISIBLE.fullmatch(origin):
             return False  # never echoed into a header
         if ANY_ORIGIN in self._origins or origin.lower() in self._origins:
             return True
         scheme, separator, host = origin.lower().partition("://")
         return bool(scheme and separator) and "/" not in host and _is_listed(host, LOCAL_NAMES)
+
+    def bears_control_token(self, environ: Environ) -> bool:
+        """Whether a request may use ``/_mockmail/``: no token is set, or it carries the token."""
+        if self.control_token is None:
+            return True
+        scheme, _, credentials = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(
+            credentials.strip().encode(), self.control_token.encode()
+        )
+
+
+@lru_cache(maxsize=16)
+def with_origins(policy: AccessPolicy, origins: tuple[str, ...]) -> AccessPolicy:
+    """``policy`` allowing ``origins`` too (a scenario's ``cors_origins``); one object per pair."""
+    return replace(policy, origins=(*policy.origins, *origins)) if origins else policy
 
 
 def _is_listed(host: str, names: Iterable[str]) -> bool:
@@ -75,13 +92,15 @@ class Access:
     Preflights are answered here, before Flask builds a request: never journaled, never faulted.
     """
 
-    def __init__(self, app: WsgiApp, policy: AccessPolicy, recording: Callable[[], bool]) -> None:
+    def __init__(
+        self, app: WsgiApp, policy: Callable[[], AccessPolicy], recording: Callable[[], bool]
+    ) -> None:
         self.app = app
-        self.policy = policy
+        self.policy = policy  # read per request: a reset may bring a scenario with other origins
         self.recording = recording
 
     def __call__(self, environ: Environ, start_response: Callable[..., Any]) -> Any:
-        policy = self.policy
+        policy = self.policy()
         host = environ.get("HTTP_HOST")
         if policy.check_hosts and host and not policy.allows_host(host):
             return _refuse(
@@ -92,7 +111,12 @@ class Access:
             )
         method = environ.get("REQUEST_METHOD", "")
         origin = environ.get("HTTP_ORIGIN")
-        if origin is not None and not policy.allows_origin(origin):
+        allowed = origin is None or policy.allows_origin(origin)
+        control = environ.get("PATH_INFO", "").startswith(CONTROL_PREFIX)
+        # A preflight never carries credentials (the Fetch standard), so it is answered without the token.
+        if control and method != "OPTIONS" and not policy.bears_control_token(environ):
+            return _unauthorized(start_response, origin if allowed else None)
+        if origin is not None and not allowed:
             return self._foreign(environ, start_response, method, origin)
         if method == "OPTIONS":
             start_response("200 OK", [*preflight_headers(environ, origin), ("Content-Length", "0")])
@@ -126,4 +150,18 @@ def _refuse(environ: Environ, start_response: Callable[..., Any], message: str) 
     else:
         body = render_json({"error": message})
     start_response("403 Forbidden", [("Content-Type", JSON_TYPE), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def _unauthorized(start_response: Callable[..., Any], origin: str | None) -> list[bytes]:
+    """401 for a control request without the control token (the page of an allowed origin may read it)."""
+    message = "mockmail's control endpoints need the control token, sent as Authorization: Bearer TOKEN"
+    body = render_json({"error": message})
+    headers = [
+        ("Content-Type", JSON_TYPE),
+        ("Content-Length", str(len(body))),
+        ("WWW-Authenticate", 'Bearer realm="mockmail control"'),
+        *allow_headers(origin),
+    ]
+    start_response("401 Unauthorized", headers)
     return [body]

@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
-from mockmail.access import Access, AccessPolicy
+from mockmail.access import Access, AccessPolicy, with_origins
 from mockmail.api import api
 from mockmail.control import control
 from mockmail.errors import HRESULT_EXCEPTION, ApiError, Unauthorized
@@ -35,7 +35,8 @@ def create_app(
 
     ``style`` overrides the scenario's own; ``replay``, a recording, answers before the stateful
     mock (``app.extensions["mockmail"].replay`` changes it later); ``access`` names the Hosts
-    and Origins it answers besides the local ones.
+    and Origins it answers besides the local ones (the scenario's ``cors_origins`` add to them)
+    and the control token.
     """
     scenario = resolve_scenario(scenario)
     app = Flask("mockmail")
@@ -50,7 +51,7 @@ def create_app(
     app.wsgi_app = _collapse_leading_slashes(  # type: ignore[method-assign,assignment]
         Access(
             JournalMiddleware(replayed, state.journal, state.store),
-            access,
+            lambda: with_origins(access, state.scenario.cors_origins),
             recording=lambda: state.replay is not None and state.replay.records,
         )
     )

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import signal
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +15,7 @@ import click
 
 # The server (and with it Flask) is imported by the commands that serve, the scenario writer by
 # the one that writes scenarios: a command imports only what it uses.
+from mockmail.cors import check_origin
 from mockmail.recording import RecordingError, load_recording
 from mockmail.replay import ON_MISS, RECORD_MODES, Replay, check_record_mode
 from mockmail.scenarios import STYLES, Scenario, ScenarioError, Style, resolve_scenario
@@ -23,8 +27,62 @@ def main() -> None:
     """A mock ONLYOFFICE Mail API server for tests and offline development."""
 
 
-HOST_HELP = "Address to bind; 0.0.0.0 exposes the mock to the network."
+HOST_HELP = "Address to bind; 0.0.0.0 exposes the mock to the network (README, Security)."
 PORT_HELP = "Port to bind; 0 picks a free one."
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who else may use a served mock: the options every serving command takes."""
+
+    cors_origins: tuple[str, ...]
+    allowed_hosts: tuple[str, ...]
+    control_token: str | None
+
+
+def access_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Add --cors-origin, --allow-host and --control-token to a command, passed on as ``access``."""
+
+    def check_origins(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
+        try:
+            return tuple(check_origin(value) for value in values)
+        except ValueError as error:
+            raise click.BadParameter(str(error)) from None
+
+    @click.option(
+        "--cors-origin",
+        "cors_origins",
+        multiple=True,
+        metavar="ORIGIN",
+        callback=check_origins,
+        help="Another origin whose pages may read answers, as http://localhost:3000 (repeatable; "
+        "* allows any). Local origins always may.",
+    )
+    @click.option(
+        "--allow-host",
+        "allowed_hosts",
+        multiple=True,
+        metavar="NAME",
+        help="Another Host name to answer while bound to loopback (repeatable; .example.test "
+        "allows every name under it). Local names always are.",
+    )
+    @click.option(
+        "--control-token",
+        metavar="TOKEN",
+        help="/_mockmail/ answers only requests carrying Authorization: Bearer TOKEN.  "
+        "[default: none on loopback; bound elsewhere, one made up and printed]",
+    )
+    @functools.wraps(command)
+    def with_access(
+        *,
+        cors_origins: tuple[str, ...],
+        allowed_hosts: tuple[str, ...],
+        control_token: str | None,
+        **options: Any,
+    ) -> None:
+        command(access=Access(cors_origins, allowed_hosts, control_token), **options)
+
+    return with_access
 
 
 class RecordMode(click.ParamType[str]):
@@ -77,6 +135,7 @@ class RecordMode(click.ParamType[str]):
     help="With --replay: a request no recording matches fails, or falls through to the stateful mock.",
 )
 @click.option("--quiet", is_flag=True, help="Do not log each request.")
+@access_options
 def serve(
     *,
     host: str,
@@ -88,10 +147,11 @@ def serve(
     upstream: str | None,
     on_miss: str,
     quiet: bool,
+    access: Access,
 ) -> None:
     """Serve the mock until Ctrl-C."""
     recording = _replay(replay, record_mode, upstream, on_miss, ()) if replay else None
-    _serve(host=host, port=port, scenario=scenario, style=style, replay=recording, quiet=quiet)
+    _serve(host=host, port=port, scenario=scenario, style=style, replay=recording, quiet=quiet, access=access)
 
 
 @main.command()
@@ -111,12 +171,21 @@ def serve(
 )
 @click.option("--redact", multiple=True, metavar="FIELD", help="Another body field to redact (repeatable).")
 @click.option("--quiet", is_flag=True, help="Do not log each request.")
+@access_options
 def record(
-    *, upstream: str, out: Path, host: str, port: int, mode: str, redact: tuple[str, ...], quiet: bool
+    *,
+    upstream: str,
+    out: Path,
+    host: str,
+    port: int,
+    mode: str,
+    redact: tuple[str, ...],
+    quiet: bool,
+    access: Access,
 ) -> None:
     """Proxy to UPSTREAM and record each exchange to OUT, secrets redacted, until Ctrl-C."""
     replay = _replay(out, mode, upstream, "fail", redact)
-    _serve(host=host, port=port, scenario=None, style=None, replay=replay, quiet=quiet)
+    _serve(host=host, port=port, scenario=None, style=None, replay=replay, quiet=quiet, access=access)
 
 
 @main.group()
@@ -150,14 +219,29 @@ def _replay(path: Path, mode: str, upstream: str | None, on_miss: str, redact: t
 
 
 def _serve(
-    *, host: str, port: int, scenario: Path | None, style: Style | None, replay: Replay | None, quiet: bool
+    *,
+    host: str,
+    port: int,
+    scenario: Path | None,
+    style: Style | None,
+    replay: Replay | None,
+    quiet: bool,
+    access: Access,
 ) -> None:
     from mockmail.server import MockMailServer
 
     try:
         loaded = resolve_scenario(scenario)
         server = MockMailServer(
-            loaded, host=host, port=port, style=style, log_requests=not quiet, replay=replay
+            loaded,
+            host=host,
+            port=port,
+            style=style,
+            log_requests=not quiet,
+            replay=replay,
+            cors_origins=access.cors_origins,
+            allowed_hosts=access.allowed_hosts,
+            control_token=access.control_token,
         )
         server.bind()
     except ScenarioError as error:
@@ -171,8 +255,18 @@ def _serve(
     try:
         # The first line is the one a script waits for: nothing before it names a URL.
         click.echo(f"mockmail serving on {server.url}")
-        click.echo(_summary(loaded, server.state.style, replay))
+        click.echo(_summary(loaded, server.state.style, replay, hide_tokens=server.exposed))
+        if server.control_token is not None and access.control_token is None:
+            click.echo(
+                f"  control token: {server.control_token} (/_mockmail/ needs Authorization: Bearer TOKEN)"
+            )
         sys.stdout.flush()
+        if server.exposed:
+            click.echo(
+                f"mockmail: warning: {host} is reachable from other machines: anyone who can reach it "
+                "can call the API with the scenario's tokens; /_mockmail/ needs the control token",
+                err=True,
+            )
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
         server.serve_forever()  # until Ctrl-C or SIGTERM
     finally:
@@ -180,7 +274,7 @@ def _serve(
     click.echo("mockmail stopped")
 
 
-def _summary(scenario: Scenario, style: Style, replay: Replay | None) -> str:
+def _summary(scenario: Scenario, style: Style, replay: Replay | None, *, hide_tokens: bool) -> str:
     lines = []
     if replay is not None:
         upstream = f", upstream {replay.upstream}" if replay.upstream else ""
@@ -190,5 +284,7 @@ def _summary(scenario: Scenario, style: Style, replay: Replay | None) -> str:
     lines.append(f"  scenario: {scenario.source} (style {style})")
     for user in scenario.users:
         emails = ", ".join(account.email for account in user.accounts) or "no accounts"
-        lines.append(f"  user {user.name}: token {user.token}; accounts: {emails}")
+        # Bound beyond loopback, the output may end up where the tokens should not (a shared CI log).
+        token = "token in the scenario file" if hide_tokens else f"token {user.token}"
+        lines.append(f"  user {user.name}: {token}; accounts: {emails}")
     return "\n".join(lines)

@@ -1,4 +1,5 @@
-"""CORS headers in the real server's shapes, for the pages that may read the mock's answers.
+"""CORS headers in the real server's shapes, for the pages that may read the mock's answers, and
+what an origin looks like.
 
 Which origins those are is access.py's decision; this module only says what they are told.
 """
@@ -9,13 +10,17 @@ import re
 
 from mockmail.wsgi import Environ
 
-# The real server's preflight answer (reference C2); requested headers are allowed on top,
-# so a page that sends X-Requested-With, as jQuery does, is not refused by the mock.
+# The real server's preflight answer (CommunityServer's `ApiAccessControlRouteRegistrator`);
+# requested headers are allowed on top, so a page that sends X-Requested-With, as jQuery does,
+# is not refused by the mock.
 ALLOW_METHODS = "GET, POST, PUT, DELETE"
 ALLOW_HEADERS = "origin, authorization, accept, content-type"
 MAX_AGE = "1728000"
 EXPOSE_HEADERS = "WWW-Authenticate, Retry-After"
 _HEADER_NAMES = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+(?:[ \t]*,[ \t]*[A-Za-z0-9!#$%&'*+.^_`|~-]+)*|")
+
+ANY_ORIGIN = "*"
+VISIBLE = re.compile(r"[\x21-\x7e]+")  # what an Origin is made of: no space, no control character
 
 Headers = list[tuple[str, str]]
 
@@ -47,3 +52,15 @@ def allow_headers(origin: str | None) -> Headers:
         ("Access-Control-Expose-Headers", EXPOSE_HEADERS),
         ("Vary", "Origin"),
     ]
+
+
+def check_origin(origin: str) -> str:
+    """``origin`` if it is ``*`` or ``scheme://host[:port]``; ValueError saying why not."""
+    scheme, separator, host = origin.partition("://")
+    if origin == ANY_ORIGIN or (
+        VISIBLE.fullmatch(origin) and scheme and separator and host and "/" not in host.rstrip("/")
+    ):
+        return origin
+    raise ValueError(
+        f"{origin!r} is not an origin: expected scheme://host[:port], as http://localhost:3000, or *"
+    )

@@ -10,6 +10,9 @@ Where a test's settings come from, first found wins:
 4. the ini option ``mockmail_scenario`` (relative to the ini file's folder);
 5. the scenario bundled with mockmail.
 
+Pages of local origins may read the mock's answers; ``--mockmail-cors-origin ORIGIN`` and the ini
+option ``mockmail_cors_origins`` add origins for the session, a scenario's ``cors_origins`` for its tests.
+
 A test marked with ``recording="NAME"`` is answered from ``recordings/NAME.yaml`` beside its
 file before the stateful mock; ``--mockmail-record-mode`` (default ``none``: never touches the
 network) and ``--mockmail-upstream`` say whether and from where to record. A request the
@@ -71,6 +74,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--mockmail-upstream", metavar="URL", help="the real portal that recordings are made from"
     )
+    group.addoption(
+        "--mockmail-cors-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="another origin whose pages may read the mock's answers (repeatable; * allows any)",
+    )
+    parser.addini(
+        "mockmail_cors_origins",
+        "more origins whose pages may read the mock's answers, one per line (* allows any)",
+        type="linelist",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -83,11 +98,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session")
-def mockmail_server() -> Iterator[MockMailServer]:
+def mockmail_server(pytestconfig: pytest.Config) -> Iterator[MockMailServer]:
     """One mock server for the session (one per xdist worker) on a free loopback port."""
     from mockmail.server import MockMailServer
 
-    with MockMailServer() as server:
+    origins = [*pytestconfig.getini("mockmail_cors_origins"), *pytestconfig.getoption("mockmail_cors_origin")]
+    with MockMailServer(cors_origins=origins) as server:
         yield server
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import secrets
 import socket
 import threading
 from collections.abc import Iterable, Mapping
@@ -14,6 +15,7 @@ from flask import Flask
 
 from mockmail.access import AccessPolicy
 from mockmail.app import create_app
+from mockmail.cors import check_origin
 from mockmail.faults import FaultStatus
 from mockmail.http_server import DEFAULT_LIMITS, LISTEN_BACKLOG, STOP_TIMEOUT, HttpServer, Limits
 from mockmail.journal import JournalEntry
@@ -37,12 +39,27 @@ class MockMailServer:
         limits: Limits = DEFAULT_LIMITS,
         cors_origins: Iterable[str] = (),
         allowed_hosts: Iterable[str] = (),
+        control_token: str | None = None,
     ) -> None:
-        """``cors_origins`` and ``allowed_hosts`` add to the local Origins and Hosts (README, Security)."""
+        """``cors_origins`` and ``allowed_hosts`` add to the local Origins and Hosts (README, Security).
+
+        With ``control_token``, ``/_mockmail/`` answers only requests carrying it as
+        ``Authorization: Bearer TOKEN``; bound beyond loopback, one is made up when none is given
+        (``control_token`` says which). ValueError for an origin that is not one.
+        """
         self.scenario = resolve_scenario(scenario)
         self.style = style  # overrides the scenario's, across resets
+        self.exposed = not is_loopback(host)
+        if control_token is None and self.exposed:
+            control_token = secrets.token_urlsafe(24)
+        self.control_token = control_token
         # Bound beyond loopback, clients name the server by its address: no Host check then.
-        access = AccessPolicy(tuple(allowed_hosts), tuple(cors_origins), check_hosts=_is_loopback(host))
+        access = AccessPolicy(
+            tuple(allowed_hosts),
+            tuple(check_origin(origin) for origin in cors_origins),
+            check_hosts=not self.exposed,
+            control_token=control_token,
+        )
         self.app: Flask = create_app(self.scenario, style=style, replay=replay, access=access)
         self.host = host
         self.port = port
@@ -165,7 +182,8 @@ class MockMailServer:
         return f"<MockMailServer {self.url} scenario={self.scenario.source!r}>"
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (an address or ``localhost``) reaches only this machine."""
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +11,7 @@ import requests
 
 from mockmail import MockMailServer, Replay
 from mockmail.inprocess import requests_session
+from mockmail.scenarios import Scenario
 
 ACCOUNTS = "/api/2.0/mail/accounts"
 BOB = {"Authorization": "bob-token"}
@@ -186,3 +187,92 @@ def test_while_recording_a_foreign_page_never_reaches_the_real_portal(recorder):
     local = requests.get(proxy.url + ACCOUNTS, headers={"Origin": "http://localhost:3000", **BOB}, timeout=5)
     assert local.status_code == 200
     assert len(portal.journal()) == 1
+
+
+def test_a_scenario_adds_origins_until_a_reset_to_another(
+    server: MockMailServer, write_scenario: Callable[[str], Path], default: Scenario
+):
+    ui = "http://ui.example.test:3000"
+    server.reset(write_scenario(f"cors_origins: ['{ui}']\nusers:\n  - {{name: bob, token: bob-token}}\n"))
+    answer = requests.get(server.url + ACCOUNTS, headers={"Origin": ui, **BOB}, timeout=5)
+    assert answer.headers["Access-Control-Allow-Origin"] == ui
+    server.reset(default)
+    answer = requests.get(server.url + ACCOUNTS, headers={"Origin": ui, **BOB}, timeout=5)
+    assert "Access-Control-Allow-Origin" not in answer.headers
+
+
+@pytest.mark.parametrize("origin", ["localhost:3000", "http://", "http://ui.test/app", "http://a b", ""])
+def test_a_configured_origin_must_be_one(origin: str):
+    with pytest.raises(ValueError, match="is not an origin"):
+        MockMailServer(cors_origins=[origin])
+
+
+@pytest.fixture(scope="module")
+def guarded() -> Iterator[MockMailServer]:
+    with MockMailServer(control_token="s3cret-control") as server:
+        yield server
+
+
+@pytest.mark.parametrize(
+    "authorization", [None, "Bearer wrong", "s3cret-control", "Basic czNjcmV0LWNvbnRyb2w=", "Bearer s3cret"]
+)
+@pytest.mark.parametrize(("method", "path"), [("GET", "/_mockmail/journal"), ("POST", "/_mockmail/reset")])
+def test_with_a_control_token_control_needs_it(
+    guarded: MockMailServer, authorization: str | None, method: str, path: str
+):
+    guarded.add_fault({"name": "kept", "respond": "unauthorized"})
+    headers = {"Authorization": authorization} if authorization else {}
+    answer = requests.request(method, guarded.url + path, headers=headers, timeout=5)
+    assert answer.status_code == 401
+    assert answer.headers["WWW-Authenticate"] == 'Bearer realm="mockmail control"'
+    assert "Authorization: Bearer TOKEN" in answer.json()["error"]
+    assert [fault.name for fault in guarded.faults()] == ["kept"]  # the reset did not happen
+    guarded.clear_faults()
+
+
+def test_with_a_control_token_control_answers_the_bearer_and_the_api_its_own_tokens(guarded: MockMailServer):
+    control = {"Authorization": "Bearer s3cret-control"}
+    assert requests.post(guarded.url + "/_mockmail/reset", headers=control, timeout=5).status_code == 204
+    assert requests.get(guarded.url + "/_mockmail/journal", headers=control, timeout=5).status_code == 200
+    assert requests.get(guarded.url + ACCOUNTS, headers=BOB, timeout=5).status_code == 200
+    # A local page's preflight carries no credentials (browsers never send them there): answered.
+    preflight = requests.options(
+        guarded.url + "/_mockmail/faults",
+        headers={"Origin": "http://localhost:3000", "Access-Control-Request-Method": "POST"},
+        timeout=5,
+    )
+    assert preflight.status_code == 200
+    assert preflight.headers["Access-Control-Allow-Origin"] == "http://localhost:3000"
+
+
+def test_a_local_page_may_read_why_control_refused_it(guarded: MockMailServer):
+    answer = requests.get(
+        guarded.url + "/_mockmail/faults", headers={"Origin": "http://localhost:3000"}, timeout=5
+    )
+    assert answer.status_code == 401
+    assert answer.headers["Access-Control-Allow-Origin"] == "http://localhost:3000"
+    foreign = requests.get(guarded.url + "/_mockmail/faults", headers={"Origin": EVIL}, timeout=5)
+    assert foreign.status_code == 401
+    assert "Access-Control-Allow-Origin" not in foreign.headers
+
+
+def test_bound_beyond_loopback_control_needs_a_made_up_token():
+    with MockMailServer(host="0.0.0.0") as exposed:
+        assert exposed.exposed
+        token = exposed.control_token
+        assert token is not None
+        assert len(token) >= 32
+        local = f"http://127.0.0.1:{exposed.port}"
+        assert requests.get(local + "/_mockmail/faults", timeout=5).status_code == 401
+        bearing = {"Authorization": f"Bearer {token}"}
+        assert requests.get(local + "/_mockmail/faults", headers=bearing, timeout=5).status_code == 200
+        # Clients name an exposed server by its address: no Host check there.
+        assert requests.get(local + ACCOUNTS, headers={**BOB, "Host": "10.1.2.3:8025"}, timeout=5).ok
+    with MockMailServer(host="0.0.0.0") as other:
+        assert other.control_token != token
+
+
+def test_on_loopback_there_is_no_control_token_unless_given(server: MockMailServer):
+    assert server.control_token is None
+    assert not server.exposed
+    assert requests.get(server.url + "/_mockmail/faults", timeout=5).status_code == 200

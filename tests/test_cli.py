@@ -18,7 +18,7 @@ from mockmail.cli import main
 
 ACCOUNTS = "/api/2.0/mail/accounts"
 ALICE = {"Authorization": "864FE52C-1C1C-469F-9308-51DAFEFE7436"}
-URL_LINE = re.compile(r"mockmail serving on (http://127\.0\.0\.1:(\d+))")
+URL_LINE = re.compile(r"mockmail serving on (http://[0-9.]+:(\d+))")
 
 Spawn = Callable[..., tuple[subprocess.Popen[str], str]]
 
@@ -154,3 +154,64 @@ def test_help_lists_the_options_with_defaults():
         "--style [wire|docs]",
     ):
         assert text in output
+
+
+def test_bound_beyond_loopback_it_warns_hides_tokens_and_guards_control(spawn: Spawn):
+    process, url = spawn("--host", "0.0.0.0")
+    assert url.startswith("http://0.0.0.0:")
+    local = url.replace("0.0.0.0", "127.0.0.1")
+    assert requests.get(local + "/_mockmail/faults", timeout=5).status_code == 401
+    assert requests.get(local + ACCOUNTS, headers=ALICE, timeout=5).status_code == 200
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=10)
+    token = re.search(
+        r"^  control token: (\S+) \(/_mockmail/ needs Authorization: Bearer TOKEN\)$", out, re.M
+    )
+    assert token, out
+    assert "  user bob: token in the scenario file; accounts: bob@example.com" in out
+    assert "bob-token" not in out
+    assert "864FE52C" not in out
+    assert "warning: 0.0.0.0 is reachable from other machines" in err
+
+
+def test_a_made_up_control_token_opens_control(spawn: Spawn):
+    process, url = spawn("--host", "0.0.0.0", "--quiet")
+    assert process.stdout is not None
+    lines = [process.stdout.readline() for _ in range(4)]
+    token = next(line.split()[2] for line in lines if line.startswith("  control token: "))
+    local = url.replace("0.0.0.0", "127.0.0.1")
+    answer = requests.get(
+        local + "/_mockmail/faults", headers={"Authorization": f"Bearer {token}"}, timeout=5
+    )
+    interrupt(process)
+    assert answer.status_code == 200
+
+
+def test_a_given_control_token_is_required_and_not_printed(spawn: Spawn):
+    process, url = spawn("--control-token", "team-secret", "--quiet")
+    refused = requests.post(url + "/_mockmail/reset", timeout=5).status_code
+    allowed = requests.post(
+        url + "/_mockmail/reset", headers={"Authorization": "Bearer team-secret"}, timeout=5
+    ).status_code
+    _, out, _ = interrupt(process)
+    assert (refused, allowed) == (401, 204)
+    assert "team-secret" not in out
+    assert "user bob: token bob-token" in out  # on loopback the summary keeps the tokens
+
+
+def test_origins_and_hosts_are_added_on_the_command_line(spawn: Spawn):
+    process, url = spawn(
+        "--cors-origin", "http://ui.example.test:3000", "--allow-host", "mock.test", "--quiet"
+    )
+    read = requests.get(url + ACCOUNTS, headers={**ALICE, "Origin": "http://ui.example.test:3000"}, timeout=5)
+    named = requests.get(url + ACCOUNTS, headers={**ALICE, "Host": "mock.test:8025"}, timeout=5)
+    other = requests.get(url + ACCOUNTS, headers={**ALICE, "Host": "other.test"}, timeout=5)
+    interrupt(process)
+    assert read.headers["Access-Control-Allow-Origin"] == "http://ui.example.test:3000"
+    assert (named.status_code, other.status_code) == (200, 403)
+
+
+def test_a_malformed_origin_is_a_usage_error():
+    result = CliRunner().invoke(main, ["serve", "--cors-origin", "localhost:3000"])
+    assert result.exit_code == 2
+    assert "Invalid value for '--cors-origin': 'localhost:3000' is not an origin" in result.output

@@ -322,3 +322,29 @@ def test_the_plugin_spells_the_record_modes_as_replay_does():
     from mockmail import pytest_plugin, replay
 
     assert pytest_plugin.RECORD_MODES == replay.RECORD_MODES
+
+
+def test_origins_come_from_the_ini_file_and_the_command_line(pytester: pytest.Pytester):
+    pytester.makeini("[pytest]\nmockmail_cors_origins =\n    http://ui.example.test:3000\n")
+    pytester.makepyfile(
+        """
+        import requests
+
+        def read_by(mockmail, origin):
+            answer = requests.get(
+                mockmail.url + "/api/2.0/mail/accounts",
+                headers={**mockmail.headers("bob"), "Origin": origin},
+                timeout=5,
+            )
+            return answer.headers.get("Access-Control-Allow-Origin")
+
+        def test_origins(mockmail):
+            assert read_by(mockmail, "http://ui.example.test:3000") == "http://ui.example.test:3000"
+            assert read_by(mockmail, "https://cli.example.test") == "https://cli.example.test"
+            assert read_by(mockmail, "https://evil.example") is None
+        """
+    )
+    result = pytester.runpytest(
+        "-p", "no:cacheprovider", "--mockmail-cors-origin", "https://cli.example.test"
+    )
+    result.assert_outcomes(passed=1)
