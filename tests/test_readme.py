@@ -112,8 +112,18 @@ def test_yaml_examples_are_scenarios_and_the_full_one_is_the_bundled_default():
         parse_scenario(text)
 
 
+BOMB = (
+    "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+    + "".join(
+        f"{name}: &{name} [{', '.join([f'*{previous}'] * 10)}]\n"
+        for previous, name in zip("abcd", "bcde", strict=True)
+    )
+    + "users: [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
+)
+
+
 def test_the_located_error_shown_is_the_one_given(tmp_path, monkeypatch):
-    (shown,) = [text for text in blocks("text") if text.startswith("Error:")]
+    shown, alias_bomb = [text for text in blocks("text") if text.startswith("Error:")]
     example = scenario_example()
     monkeypatch.chdir(tmp_path)
     Path("scenarios").mkdir()
@@ -128,3 +138,12 @@ def test_the_located_error_shown_is_the_one_given(tmp_path, monkeypatch):
         check=False,
     )
     assert result.stderr == shown
+    Path("scenarios/mine.yaml").write_text(BOMB, encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "mockmail", "serve", "--port", "0", "--scenario", "scenarios/mine.yaml"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.stderr == alias_bomb
