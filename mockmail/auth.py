@@ -1,4 +1,4 @@
-"""Who a request comes from: the real server's credential forms, in its order (reference C3)."""
+"""Who a request comes from: the real server's credential forms, in its order (`ApiRouteHandler`)."""
 
 from __future__ import annotations
 
