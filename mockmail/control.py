@@ -1,4 +1,4 @@
-"""Control endpoints under /_mockmail/: faults, reset, tokens and the journal, over HTTP."""
+"""Control endpoints under /_mockmail/: faults, reset and tokens, over HTTP (the journal: journal_api.py)."""
 
 from __future__ import annotations
 
@@ -67,18 +67,6 @@ def revoke_token(name: str) -> tuple[Response | str, int]:
     """The user's token answers 401 from now until the next reset."""
     if not mock_state().store.revoke_token(name):
         return _problem(f"no user named {name!r}", 404)
-    return "", 204
-
-
-@control.get("/journal")
-def journal() -> Response:
-    """The requests to the mocked API, oldest first (the last 1,000)."""
-    return jsonify(requests=[entry.to_json() for entry in mock_state().journal.entries()])
-
-
-@control.delete("/journal")
-def clear_journal() -> tuple[str, int]:
-    mock_state().journal.clear()
     return "", 204
 
 
