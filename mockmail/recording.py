@@ -6,8 +6,9 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,10 +22,18 @@ NOISY_HEADERS = frozenset(
     {"date", "server", "content-length", "connection", "keep-alive", "transfer-encoding", "host"}
 )
 
+# The portal's CORS answers speak for the portal's origin; mockmail's Access middleware adds its
+# own, and a second Access-Control-Allow-Origin makes a browser refuse the answer.
+CORS_PREFIX = "access-control-"
+# A temporary file of write_atomically: ".NAME.PID.RANDOM.tmp", the PID of the writing process.
+_TEMPORARY = re.compile(r"\.(?P<name>.+)\.(?P<pid>[0-9]+)\.[A-Za-z0-9_]+\.tmp")
+
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 Body = Mapping[str, Any] | list[Any] | str | None
+HeaderValue = str | tuple[str, ...]  # a header sent more than once (Set-Cookie) keeps each value
+Headers = Mapping[str, HeaderValue]
 
 
 class RecordingError(ValueError):
@@ -35,8 +44,12 @@ class RecordingError(ValueError):
 class Message:
     """One side of an interaction: a request (method, path, query) or an answer (status)."""
 
-    headers: Mapping[str, str] = field(default_factory=dict)
+    headers: Headers = field(default_factory=dict)
     body: Body = None  # a mapping for JSON and form bodies, text otherwise
+
+    def header_items(self) -> list[tuple[str, str]]:
+        """The headers as sent: a repeated one once for each of its values."""
+        return [(name, value) for name, values in self.headers.items() for value in _values(values)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,15 +69,23 @@ class Interaction:
                 "method": self.method,
                 "path": self.path,
                 **({"query": dict(self.query)} if self.query else {}),
-                "headers": dict(self.request.headers),
+                "headers": _yaml_headers(self.request.headers),
                 **({"body": self.request.body} if self.request.body is not None else {}),
             },
             "response": {
                 "status": self.status,
-                "headers": dict(self.response.headers),
+                "headers": _yaml_headers(self.response.headers),
                 **({"body": self.response.body} if self.response.body is not None else {}),
             },
         }
+
+
+def _values(value: HeaderValue) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else value
+
+
+def _yaml_headers(headers: Headers) -> dict[str, str | list[str]]:
+    return {name: value if isinstance(value, str) else list(value) for name, value in headers.items()}
 
 
 @dataclass(slots=True)
@@ -78,17 +99,22 @@ class Recording:
 
     def texts(self) -> tuple[str, str]:
         """The recording as YAML, for people, and as JSON, the cache that loads fast."""
+        self.pieces()
+        items = "".join(self._yaml) if self._yaml else "[]\n"
+        return (
+            f"version: {VERSION}\ninteractions:\n{items}",
+            f'{{"version":{VERSION},"interactions":[{",".join(self._json)}]}}',
+        )
+
+    def pieces(self) -> list[tuple[str, str]]:
+        """Each interaction's text, as it stands in the YAML and in the JSON cache."""
         for interaction in self.interactions[len(self._yaml) :]:
             item = interaction.to_yaml()
             self._yaml.append(
                 yaml.dump([item], Dumper=_DUMPER, sort_keys=False, allow_unicode=True, width=100)
             )
             self._json.append(json.dumps(item, separators=(",", ":")))
-        items = "".join(self._yaml) if self._yaml else "[]\n"
-        return (
-            f"version: {VERSION}\ninteractions:\n{items}",
-            f'{{"version":{VERSION},"interactions":[{",".join(self._json)}]}}',
-        )
+        return list(zip(self._yaml, self._json, strict=True))
 
     def forget_last(self) -> None:
         """Take the newest interaction back out (one that may not be written)."""
@@ -116,9 +142,14 @@ def _write_cache(path: Path, yaml_bytes: bytes, json_text: str) -> None:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` so that ``path`` is complete at every moment: a temporary file, then a rename."""
+    """Write ``text`` so that ``path`` is complete at every moment: a temporary file, then a rename.
+
+    The temporary file is named after this process (``.NAME.PID.RANDOM.tmp``), so one left by a
+    process killed mid-write is recognised and removed by ``remove_leftovers``.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    prefix = f".{path.name}.{os.getpid()}."
+    descriptor, temporary = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8") as file:
             file.write(text)
@@ -128,6 +159,36 @@ def write_atomically(path: Path, text: str) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def remove_leftovers(path: Path) -> list[Path]:
+    """Remove the temporary files of ``path`` and its cache that a killed process left; those removed.
+
+    A file whose process still runs is being written and stays.
+    """
+    names = {path.name, cache_path(path).name}
+    removed = []
+    with contextlib.suppress(OSError):  # a directory that cannot be listed has nothing of ours
+        for candidate in path.parent.iterdir():
+            match = _TEMPORARY.fullmatch(candidate.name)
+            if match is None or match["name"] not in names or _running(int(match["pid"])):
+                continue
+            with contextlib.suppress(OSError):
+                candidate.unlink()
+                removed.append(candidate)
+    return removed
+
+
+def _running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except PermissionError:  # it does, as another user's
+        return True
+    except (ProcessLookupError, OverflowError):
+        return False
+    return True
 
 
 def load_recording(path: Path) -> Recording:
@@ -187,9 +248,11 @@ def _interaction(item: Any, where: str) -> Interaction:
         method=method.upper(),
         path=path,
         query=_texts(request.get("query"), f"{where}.request.query"),
-        request=Message(_texts(request.get("headers"), f"{where}.request.headers"), request.get("body")),
+        request=Message(_headers(request.get("headers"), f"{where}.request.headers"), request.get("body")),
         status=status,
-        response=Message(_texts(response.get("headers"), f"{where}.response.headers"), response.get("body")),
+        response=Message(
+            _headers(response.get("headers"), f"{where}.response.headers"), response.get("body")
+        ),
     )
 
 
@@ -214,14 +277,49 @@ def _texts(value: Any, where: str) -> dict[str, str]:
     for name, item in value.items():
         if isinstance(item, dict | list):
             raise RecordingError(f"{where}.{name}: expected a text value, got {item!r}")
-        texts[str(name)] = item if isinstance(item, str) else "" if item is None else json.dumps(item)
+        texts[str(name)] = _text(item)
     return texts
 
 
-def kept_headers(headers: Mapping[str, str] | list[tuple[str, str]]) -> dict[str, str]:
-    """Headers worth keeping in a recording: the noisy and connection ones dropped."""
+def _headers(value: Any, where: str) -> dict[str, HeaderValue]:
+    """Headers: names to a text value, or to a list of them for a header sent more than once."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise RecordingError(f"{where}: expected a mapping of names to values, got {value!r}")
+    headers: dict[str, HeaderValue] = {}
+    for name, item in value.items():
+        if isinstance(item, list):
+            for index, each in enumerate(item):
+                if isinstance(each, dict | list):
+                    raise RecordingError(f"{where}.{name}[{index}]: expected a text value, got {each!r}")
+            headers[str(name)] = tuple(_text(each) for each in item)
+        elif isinstance(item, dict):
+            raise RecordingError(f"{where}.{name}: expected a text value, got {item!r}")
+        else:
+            headers[str(name)] = _text(item)
+    return headers
+
+
+def _text(item: Any) -> str:
+    return item if isinstance(item, str) else "" if item is None else json.dumps(item)
+
+
+def kept_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str, HeaderValue]:
+    """Headers worth keeping in a recording: noisy, connection and CORS ones dropped, repeated ones kept.
+
+    A header sent more than once (the real server's ``Set-Cookie`` of ``asc_auth_key`` beside
+    others) keeps every value, in order, under the name it first had.
+    """
     items = headers.items() if isinstance(headers, Mapping) else headers
-    return {name: value for name, value in items if name.lower() not in NOISY_HEADERS}
+    kept: dict[str, list[str]] = {}
+    names: dict[str, str] = {}
+    for name, value in items:
+        lowered = name.lower()
+        if lowered in NOISY_HEADERS or lowered.startswith(CORS_PREFIX):
+            continue
+        kept.setdefault(names.setdefault(lowered, name), []).append(value)
+    return {name: values[0] if len(values) == 1 else tuple(values) for name, values in kept.items()}
 
 
 def decode_body(content_type: str, data: bytes) -> Body:

@@ -1,7 +1,7 @@
 """Secrets out of recordings: credentials and passwords replaced before anything touches the disk.
 
 Failing closed: every secret value seen is remembered, and a recording in which one still
-appears anywhere is refused, never written.
+appears anywhere, as sent or URL-, JSON-, HTML- or base64-encoded, is refused, never written.
 """
 
 from __future__ import annotations
@@ -11,15 +11,44 @@ import binascii
 import html
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import partial
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
-from urllib.parse import unquote_plus
+from urllib.parse import quote, quote_plus, unquote_plus
 
-from mockmail.recording import Body, Interaction, Message
+from mockmail.recording import Body, HeaderValue, Interaction, Message, Recording
 
 SECRET_FIELDS = ("password", "smtp_password")
+# Fields that carry a credential wherever they are: query parameters, body fields, XML elements.
+# `token` is the real server's login answer (AuthenticationController, JSON or XML).
+CREDENTIAL_FIELDS = (
+    "token",
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "auth_token",
+    "api_key",
+    "apikey",
+    "key",
+    "secret",
+    "client_secret",
+    "passwd",
+    "pwd",
+    "session",
+    "sessionid",
+    "session_id",
+)
+# What names a credential: headers (Authorization, Proxy-Authorization, X-Api-Key, X-Auth-Token,
+# X-Session-Id, X-CSRF-Token, ...) and the HTML form fields and meta tags of a page.
+SECRET_NAME = re.compile(r"token|key|secret|auth|session|cookie|passw|credential|csrf|xsrf", re.IGNORECASE)
+# ... except the challenges, which name a scheme and realm, never a credential.
+CHALLENGES = frozenset({"www-authenticate", "proxy-authenticate"})
+# An HTML element carrying a credential in an attribute: a hidden form field, a <meta> tag.
+_HTML_ELEMENT = re.compile(r"<(?:input|meta)\b[^<>]*>", re.IGNORECASE)
+_HTML_ATTRIBUTE = re.compile(
+    r"(?P<name>[a-z][a-z0-9_:-]*)\s*=\s*(?:\"(?P<double>[^\"]*)\"|'(?P<single>[^']*)')", re.IGNORECASE
+)
 Decoder = Callable[[str], str]  # from a value as it stands in a text body to the secret itself
 MIN_SECRET_LENGTH = 4  # shorter values would match by chance anywhere in a file
 
@@ -44,20 +73,21 @@ class Redactor:
     """Scrubs interactions and remembers every secret it took out."""
 
     def __init__(self, extra_fields: Iterable[str] = ()) -> None:
-        self.fields = {name.lower() for name in (*SECRET_FIELDS, *extra_fields)}
+        self.fields = {name.lower() for name in (*SECRET_FIELDS, *CREDENTIAL_FIELDS, *extra_fields)}
         self.secrets: set[str] = set()
+        self._forms: dict[str, frozenset[str]] = {}  # each secret's encoded forms, made once
         self._text_fields = _text_field_patterns(self.fields)
-        # How far check_interactions got: that many interactions, against these secrets.
+        # How far check_recording got: that many interactions, against these secrets.
         self._checked_count = 0
         self._checked_secrets: set[str] = set()
 
     def scrub(self, interaction: Interaction) -> Interaction:
         """The interaction with its credentials, cookies, tokens and password fields replaced."""
         request_headers = {
-            name: self._header(name, value) for name, value in interaction.request.headers.items()
+            name: self._header_values(name, value) for name, value in interaction.request.headers.items()
         }
         response_headers = {
-            name: self._header(name, value) for name, value in interaction.response.headers.items()
+            name: self._header_values(name, value) for name, value in interaction.response.headers.items()
         }
         return Interaction(
             method=interaction.method,
@@ -65,52 +95,86 @@ class Redactor:
             query={name: self._field(name, value) for name, value in interaction.query.items()},
             request=Message(request_headers, self._body(interaction.request.body)),
             status=interaction.status,
-            response=Message(response_headers, self._answer(interaction.response.body)),
+            response=Message(response_headers, self._body(interaction.response.body)),
         )
 
-    def check(self, text: str, where: str) -> None:
-        """Refuse ``text`` if any secret seen so far appears in it."""
-        for secret in self.secrets:
-            if len(secret) >= MIN_SECRET_LENGTH and secret in text:
-                message = f"refusing to write {where}: a secret seen in the traffic still appears in it"
-                raise SecretLeak(message)
+    def check_recording(self, recording: Recording, where: str) -> None:
+        """Refuse the recording if any secret seen so far, in any encoded form, appears in it.
 
-    def check_interactions(self, interactions: Sequence[Interaction], where: str) -> None:
-        """Refuse the interactions if any secret seen so far appears in any of their names or values.
-
-        Unlike ``check`` on the written text, this sees a secret that YAML or JSON would escape
-        or fold (``it''s``, ``\\"``, a line break at a space). Only what was not checked before is
-        checked: new interactions against every secret, older ones against the secrets learned since.
+        Each interaction's names and values are searched, which sees a secret that YAML or JSON
+        would escape or fold (``it''s``, ``\\"``, a line break at a space), and its text as written.
+        Only what was not checked before is: new interactions against every secret, older ones
+        against the secrets learned since, so a long recording costs little more per exchange.
         """
         learned = self.secrets - self._checked_secrets
-        for index, interaction in enumerate(interactions):
+        pieces = recording.pieces()
+        for index, interaction in enumerate(recording.interactions):
             secrets = self.secrets if index >= self._checked_count else learned
-            if not secrets:
+            forms = {form for secret in secrets for form in self._encoded(secret)}
+            if not forms:
                 continue
             for location, text in _strings(interaction.to_yaml(), ""):
-                if any(len(secret) >= MIN_SECRET_LENGTH and secret in text for secret in secrets):
+                if any(form in text for form in forms):
                     raise SecretLeak(
                         f"refusing to write {where}: interactions[{index}]{location} holds a secret "
                         "seen in the traffic"
                     )
-        self._checked_count, self._checked_secrets = len(interactions), set(self.secrets)
+            if any(form in text for text in pieces[index] for form in forms):
+                raise SecretLeak(
+                    f"refusing to write {where}: interactions[{index}] holds a secret seen in the traffic"
+                )
+        self._checked_count, self._checked_secrets = len(recording.interactions), set(self.secrets)
 
     def _remember(self, value: str) -> None:
-        if value:
+        # A placeholder sent back (a replayed Set-Cookie, recorded anew) is no secret.
+        if value and not PLACEHOLDER_PATTERN.search(value):
             self.secrets.add(value)
+
+    def _encoded(self, secret: str) -> frozenset[str]:
+        if len(secret) < MIN_SECRET_LENGTH:
+            return frozenset()
+        forms = self._forms.get(secret)
+        if forms is None:
+            forms = self._forms[secret] = encoded_forms(secret)
+        return forms
+
+    def _header_values(self, name: str, value: HeaderValue) -> HeaderValue:
+        if isinstance(value, str):
+            return self._header(name, value)
+        return tuple(self._header(name, each) for each in value)
 
     def _header(self, name: str, value: str) -> str:
         lowered = name.lower()
-        if lowered == "authorization":
+        if lowered in ("authorization", "proxy-authorization"):
             return self._authorization(value)
         if lowered == "cookie":
             return self._cookies(value)
-        if lowered == "set-cookie":
-            self._remember(value)
-            cookie_name = value.partition("=")[0].strip()
-            self._remember(value.partition("=")[2].partition(";")[0].strip())
-            return f"{cookie_name}={placeholder('cookie')}"
-        return value
+        if lowered in ("set-cookie", "set-cookie2"):
+            return self._set_cookie(value)
+        if lowered in CHALLENGES or not SECRET_NAME.search(lowered) or not value:
+            return value
+        self._remember(value.strip())
+        return placeholder(lowered)
+
+    def _set_cookie(self, value: str) -> str:
+        """The cookie's name and attributes kept, its value replaced, so a replay still sets it.
+
+        ``Domain`` is dropped: it names the portal, and a browser refuses a cookie for another
+        host than the one it talks to, the replaying mockmail.
+        """
+        pair, *attributes = value.split(";")
+        cookie_name, _, cookie_value = pair.partition("=")
+        cookie_value = cookie_value.strip()
+        self._remember(cookie_value)
+        self._remember(cookie_value.strip('"'))
+        self._remember(unquote_plus(cookie_value))
+        kept = [
+            attribute.strip()
+            for attribute in attributes
+            if attribute.strip() and attribute.partition("=")[0].strip().lower() != "domain"
+        ]
+        shown = placeholder("cookie") if cookie_value else ""  # an empty value deletes the cookie
+        return "; ".join([f"{cookie_name.strip()}={shown}", *kept])
 
     def _authorization(self, value: str) -> str:
         scheme, _, credentials = value.strip().partition(" ")
@@ -137,6 +201,7 @@ class Redactor:
             return placeholder("cookie")
         for morsel in jar.values():
             self._remember(morsel.value)
+            self._remember(morsel.coded_value)
         return "; ".join(f"{name}={placeholder('cookie')}" for name in jar)
 
     def field(self, name: str, value: Any) -> Any:
@@ -170,26 +235,35 @@ class Redactor:
             return self._body(value)
         return self._field(name, value)
 
-    def _answer(self, body: Body) -> Body:
-        """An answer's body: password fields, and the token of an authentication answer."""
-        scrubbed = self._body(body)
-        if isinstance(scrubbed, Mapping) and isinstance(scrubbed.get("response"), Mapping):
-            inner = dict(scrubbed["response"])
-            if isinstance(inner.get("token"), str) and inner["token"]:
-                self._remember(inner["token"])
-                inner["token"] = placeholder("token")
-                scrubbed = {**scrubbed, "response": inner}
-        return scrubbed
-
     def _text_fields_scrubbed(self, text: str) -> str:
         """Secret fields in a body kept as text, whatever its Content-Type claims.
 
-        JSON pairs (``"password": "..."``), form pairs (``password=...``) and XML elements
-        (``<password>...</password>``): a JSON body sent as text/plain must not slip through.
+        JSON pairs (``"password": "..."``), form pairs (``password=...``, a link's
+        ``?access_token=...``), XML elements (``<token>...</token>``) and HTML form fields and
+        meta tags (``<input name="token" value="...">``): a JSON body sent as text/plain must not
+        slip through.
         """
-        for pattern, decode, quote in self._text_fields:
-            text = pattern.sub(partial(self._text_value, decode=decode, quote=quote), text)
-        return text
+        for pattern, decode, mark in self._text_fields:
+            text = pattern.sub(partial(self._text_value, decode=decode, quote=mark), text)
+        return _HTML_ELEMENT.sub(self._html_element, text)
+
+    def _html_element(self, match: re.Match[str]) -> str:
+        """An ``<input>`` or ``<meta>`` whose name says it holds a secret, its value replaced."""
+        element = match.group(0)
+        attributes = {found["name"].lower(): found for found in _HTML_ATTRIBUTE.finditer(element)}
+        named = next((attributes[key] for key in ("name", "id", "property") if key in attributes), None)
+        held = attributes.get("value") or attributes.get("content")
+        if named is None or held is None:
+            return element
+        name = named["double"] if named["double"] is not None else named["single"]
+        group = "double" if held["double"] is not None else "single"
+        value = held[group]
+        if not SECRET_NAME.search(name) or not value or is_placeholder(html.unescape(value)):
+            return element
+        self._remember(value)
+        self._remember(html.unescape(value))
+        start, end = held.span(group)
+        return element[:start] + html.escape(placeholder(name.lower())) + element[end:]
 
     def _text_value(self, match: re.Match[str], *, decode: Decoder, quote: str) -> str:
         prefix, value, suffix = match.group("prefix", "value", "suffix")
@@ -228,7 +302,9 @@ def _text_field_patterns(fields: Iterable[str]) -> list[tuple[re.Pattern[str], D
         (re.compile(rf"{json_name})(?P<value>-?[0-9][0-9.eE+-]*)(?P<suffix>)", flags), str, '"'),
         (
             re.compile(
-                rf"(?P<prefix>(?:^|(?<=[&?;\s]))(?P<name>{names})=)(?P<value>[^&\s]*)(?P<suffix>)", flags
+                # a form value never holds a raw quote, angle bracket or '#': those end a link in a page
+                rf"(?P<prefix>(?:^|(?<=[&?;\s]))(?P<name>{names})=)(?P<value>[^&\s\"'<>#]*)(?P<suffix>)",
+                flags,
             ),
             unquote_plus,
             "",
@@ -243,6 +319,42 @@ def _text_field_patterns(fields: Iterable[str]) -> list[tuple[re.Pattern[str], D
             "",
         ),
     ]
+
+
+def encoded_forms(secret: str) -> frozenset[str]:
+    """The forms in which ``secret`` may stand in a recording: as sent, and encoded as servers echo it.
+
+    URL-encoded (``quote`` and ``quote_plus``, upper- and lower-case hex, as Python and .NET's
+    HttpUtility write them), JSON-escaped (``\\/`` too, as the real server's JSON writer does),
+    HTML-escaped, and base64 at each of the three alignments it may have inside a longer encoded
+    value (``Basic`` credentials): only the characters that depend on the secret alone.
+    """
+    forms = {
+        secret,
+        json.dumps(secret)[1:-1],
+        json.dumps(secret, ensure_ascii=False)[1:-1],
+        html.escape(secret),
+        html.escape(secret, quote=False),
+        html.escape(secret).replace("&#x27;", "&#39;"),
+    }
+    forms |= {form.replace("/", "\\/") for form in forms}
+    for encoded in (
+        quote(secret, safe=""),
+        quote(secret),
+        quote_plus(secret),
+        quote_plus(secret, safe="!()*"),
+    ):
+        forms |= {encoded, _LOWER_HEX.sub(lambda match: match.group(0).lower(), encoded)}
+    data = secret.encode("utf-8")
+    for shift in range(3):
+        text = base64.b64encode(bytes(shift) + data).decode("ascii")
+        fragment = text[-(-4 * shift // 3) : 8 * (shift + len(data)) // 6]
+        forms |= {fragment, fragment.translate(_URLSAFE)}
+    return frozenset(form for form in forms if len(form) >= MIN_SECRET_LENGTH)
+
+
+_LOWER_HEX = re.compile(r"%[0-9A-F]{2}")
+_URLSAFE = str.maketrans("+/", "-_")
 
 
 def _strings(value: Any, location: str) -> Iterator[tuple[str, str]]:

@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
+from mockmail.errors import HRESULT_EXCEPTION, ApiError
 from mockmail.paths import API_PREFIX, normalize_path
 from mockmail.proxy import UpstreamError, forward
 from mockmail.recording import (
+    CORS_PREFIX,
     Body,
     Interaction,
     Message,
@@ -25,10 +27,11 @@ from mockmail.recording import (
     decode_body,
     kept_headers,
     load_recording,
+    remove_leftovers,
     save_recording,
 )
 from mockmail.redaction import PLACEHOLDER_PATTERN, Redactor, SecretLeak, is_placeholder
-from mockmail.wire import render_json
+from mockmail.wire import JSON_TYPE, error_envelope, render_json
 from mockmail.wsgi import WsgiApp
 
 RECORD_MODES = ("none", "once", "new", "all")
@@ -40,6 +43,7 @@ KEPT = 100
 MISS_STATUS = 404
 CACHE_BUSTER = "__"  # the web client's ?__=123456
 WILDCARD = "<*>"
+_DIGITS = re.compile(r"[0-9]+")
 
 
 def check_record_mode(value: str) -> str:
@@ -146,6 +150,7 @@ class Replay:
         self._records = self.mode in ("new", "all") or (self.mode == "once" and not exists)
         if self._records and not self.upstream:
             raise ValueError(f"record mode {self.mode!r} needs an upstream to record from")
+        remove_leftovers(self.path)  # of a recorder killed mid-write
         self._recording = load_recording(self.path) if exists and self.mode != "all" else Recording()
         self._redactor = Redactor(self.redact)
         self._lock = threading.Lock()
@@ -223,20 +228,18 @@ class Replay:
             scrubbed = self._redactor.scrub(interaction)
             self._recording.interactions.append(scrubbed)
             try:  # fails closed: nothing is written
-                self._redactor.check_interactions(self._recording.interactions, str(self.path))
-                for text in self._recording.texts():
-                    self._redactor.check(text, str(self.path))
+                self._redactor.check_recording(self._recording, str(self.path))
             except SecretLeak:
                 self._recording.forget_last()
                 raise
             save_recording(self.path, self._recording)
             self._add(scrubbed).used = True  # played by being recorded
-        headers = [(name, value) for name, value in answer.headers if name.lower() != "content-length"]
+        headers = _sendable(answer.headers)
         return Reply(answer.status, [*headers, ("Content-Length", str(len(answer.body)))], answer.body)
 
     def _add(self, interaction: Interaction) -> _Entry:
         fields = _fields(interaction.query, interaction.request.body)
-        entry = _Entry(interaction, fields, _has_credentials(list(interaction.request.headers.items())))
+        entry = _Entry(interaction, fields, _has_credentials(interaction.request.header_items()))
         key = _key(interaction.method, interaction.path, entry.credentials, fields)
         self._index.setdefault(key, []).append(entry)
         self._entries.append(entry)
@@ -333,8 +336,22 @@ def _recorded(interaction: Interaction) -> Reply:
         data = body.encode("utf-8")
     else:
         data = render_json(body)
-    headers = [(name, str(value)) for name, value in response.headers.items()]
+    headers = _sendable(response.header_items())
     return Reply(interaction.status, [*headers, ("Content-Length", str(len(data)))], data)
+
+
+def _sendable(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """An answer's headers less its length, set anew, and the portal's CORS headers.
+
+    mockmail's Access middleware adds its own CORS headers outside; with the portal's
+    ``Access-Control-Allow-Origin: *`` beside them a browser would refuse every answer. A
+    recording made before they were left out may still hold them.
+    """
+    return [
+        (name, value)
+        for name, value in headers
+        if name.lower() != "content-length" and not name.lower().startswith(CORS_PREFIX)
+    ]
 
 
 class ReplayMiddleware:
@@ -348,7 +365,14 @@ class ReplayMiddleware:
         replay = self.current()
         if replay is None or not environ.get("PATH_INFO", "").startswith(API_PREFIX):
             return self.app(environ, start_response)
-        request = _incoming(environ)
+        try:
+            request = _incoming(environ)
+        except ApiError as error:
+            body = render_json(error_envelope(error))
+            start_response(
+                _status_line(error.status), [("Content-Type", JSON_TYPE), ("Content-Length", str(len(body)))]
+            )
+            return [body]
         try:
             reply = replay.answer(request)
         except (UpstreamError, SecretLeak, OSError) as error:
@@ -357,6 +381,7 @@ class ReplayMiddleware:
             reply = Reply(502, [("Content-Type", "application/json"), ("X-Mockmail", "record-failed")], body)
         if reply is None:  # fall through: the body was read here, so hand it on
             environ["wsgi.input"] = io.BytesIO(request.body)
+            environ["CONTENT_LENGTH"] = str(len(request.body))
             return self.app(environ, start_response)
         start_response(_status_line(reply.status), reply.headers)
         return [reply.body]
@@ -387,7 +412,7 @@ def _incoming(environ: dict[str, Any]) -> Incoming:
     for key, name in (("CONTENT_TYPE", "Content-Type"), ("CONTENT_LENGTH", "Content-Length")):
         if environ.get(key):
             headers.append((name, environ[key]))
-    length = int(environ.get("CONTENT_LENGTH") or 0)
+    length = _content_length(environ.get("CONTENT_LENGTH") or "")
     return Incoming(
         method=environ.get("REQUEST_METHOD", "GET").upper(),
         path=environ.get("PATH_INFO", "/"),
@@ -396,3 +421,15 @@ def _incoming(environ: dict[str, Any]) -> Incoming:
         body=environ["wsgi.input"].read(length) if length else b"",
         raw_query=environ.get("QUERY_STRING", ""),
     )
+
+
+def _content_length(value: str) -> int:
+    """The body's length from ``CONTENT_LENGTH``, which a server may give as a list.
+
+    A Content-Length sent twice, or as ``5, 5``, is one length when every value agrees, as
+    RFC 9110 lets a recipient read it; values that differ are a 400, in the API's envelope.
+    """
+    lengths = {part.strip() for part in value.split(",")} if value.strip() else {"0"}
+    if len(lengths) != 1 or not _DIGITS.fullmatch(next(iter(lengths))):
+        raise ApiError(400, f"invalid Content-Length {value[:100]!r}", HRESULT_EXCEPTION)
+    return int(lengths.pop())

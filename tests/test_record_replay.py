@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
+import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,10 +19,12 @@ import pytest
 import requests
 import yaml
 from click.testing import CliRunner
+from stub_portal import StubPortal
+from werkzeug.serving import make_server
 
 from mockmail import MockMailServer, create_app, load_scenario
 from mockmail.cli import main
-from mockmail.recording import RecordingError, cache_path, load_recording
+from mockmail.recording import RecordingError, cache_path, load_recording, save_recording
 from mockmail.redaction import SecretLeak
 from mockmail.replay import Replay, check_record_mode
 
@@ -436,6 +441,10 @@ GOOD = {"request": {"method": "GET", "path": ACCOUNTS}, "response": {"status": 2
             {**GOOD, "response": ["status", 200]},
             "interactions[1].response: expected a mapping with status, got ['status', 200]",
         ),
+        (
+            {**GOOD, "response": {"status": 200, "headers": {"Set-Cookie": ["a=1", {"b": 2}]}}},
+            "interactions[1].response.headers.Set-Cookie[1]: expected a text value, got {'b': 2}",
+        ),
     ],
 )
 def test_a_bad_recording_names_the_file_and_the_key(tmp_path: Path, interaction: object, message: str):
@@ -660,3 +669,168 @@ def test_requests_to_the_api_wait_on_a_worker_while_a_recording_answers(tmp_path
     may_block = app.extensions["mockmail"].may_block
     assert may_block({"REQUEST_METHOD": "PUT", "PATH_INFO": "/api/2.0/x"}) is True
     assert may_block({"REQUEST_METHOD": "GET", "PATH_INFO": "/_mockmail/journal"}) is False
+
+
+ORIGIN = "http://localhost:5173"
+
+
+def raw_answer(url: str, target: str, headers: dict[str, str]) -> tuple[int, list[tuple[str, str]]]:
+    """Status and headers as sent, a repeated header once for each value (requests joins them)."""
+    host, _, port = url.removeprefix("http://").partition(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=5)
+    try:
+        connection.request("GET", target, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        return response.status, response.getheaders()
+    finally:
+        connection.close()
+
+
+def named(headers: list[tuple[str, str]], name: str) -> list[str]:
+    return [value for key, value in headers if key.lower() == name.lower()]
+
+
+def test_every_set_cookie_is_recorded_redacted_and_replayed(tmp_path: Path):
+    path = tmp_path / "cookies.yaml"
+    with StubPortal() as portal:
+        portal.answer(
+            ACCOUNTS,
+            200,
+            [
+                ("Content-Type", "application/json"),
+                ("Set-Cookie", f"asc_auth_key={TOKEN}; path=/; HttpOnly; Domain=portal.example.com"),
+                ("Set-Cookie", "lang=en-US; path=/"),
+            ],
+            '{"response":[]}',
+        )
+        with MockMailServer(replay=Replay(path, mode="all", upstream=portal.url)) as recorder:
+            _, forwarded = raw_answer(recorder.url, ACCOUNTS, {"Authorization": TOKEN})
+    assert len(named(forwarded, "Set-Cookie")) == 2  # the client gets both, unchanged
+    assert TOKEN not in path.read_text()
+    with MockMailServer(replay=Replay(path)) as offline:
+        status, replayed = raw_answer(offline.url, ACCOUNTS, {"Authorization": "any"})
+    assert status == 200
+    # Domain named the portal: a browser would refuse it from the replaying mockmail.
+    assert named(replayed, "Set-Cookie") == [
+        "asc_auth_key=<redacted:cookie>; path=/; HttpOnly",
+        "lang=<redacted:cookie>; path=/",
+    ]
+
+
+def test_the_portals_cors_headers_are_neither_forwarded_nor_recorded(tmp_path: Path):
+    path = tmp_path / "cors.yaml"
+    with StubPortal() as portal:
+        cors = [("Access-Control-Allow-Origin", "*"), ("Access-Control-Allow-Credentials", "false")]
+        portal.answer(ACCOUNTS, 200, [("Content-Type", "application/json"), *cors], '{"response":[]}')
+        with MockMailServer(replay=Replay(path, mode="all", upstream=portal.url)) as recorder:
+            status, headers = raw_answer(recorder.url, ACCOUNTS, {"Authorization": TOKEN, "Origin": ORIGIN})
+    assert status == 200
+    assert named(headers, "Access-Control-Allow-Origin") == [ORIGIN]  # mockmail's own, once
+    assert named(headers, "Access-Control-Allow-Credentials") == ["true"]
+    assert "Access-Control" not in path.read_text()
+
+
+def test_an_older_recording_with_cors_headers_and_one_set_cookie_replays_to_a_browser(tmp_path: Path):
+    path = tmp_path / "old.yaml"
+    path.write_text(
+        f"""version: 1
+interactions:
+- request: {{method: GET, path: {ACCOUNTS}, headers: {{Authorization: <redacted:token>}}}}
+  response:
+    status: 200
+    headers:
+      Content-Type: application/json
+      Access-Control-Allow-Origin: '*'
+      Set-Cookie: asc_auth_key=<redacted:cookie>; path=/
+    body: {{response: []}}
+""",
+        encoding="utf-8",
+    )
+    with MockMailServer(replay=Replay(path)) as offline:
+        status, headers = raw_answer(offline.url, ACCOUNTS, {"Authorization": "any", "Origin": ORIGIN})
+    assert status == 200
+    assert named(headers, "Access-Control-Allow-Origin") == [ORIGIN]
+    assert named(headers, "Set-Cookie") == ["asc_auth_key=<redacted:cookie>; path=/"]
+
+
+@contextlib.contextmanager
+def werkzeug_serving(replay: Replay) -> Iterator[int]:
+    """The app behind werkzeug's own server, which hands a listed Content-Length on as it came."""
+    server = make_server("127.0.0.1", 0, create_app(replay=replay), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield server.server_port
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def put_with_length(port: int, body: bytes, length: str, token: str) -> tuple[int, bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        connection.putrequest("PUT", ACCOUNTS + ".json?__=1")
+        for name, value in (("Authorization", token), ("Content-Type", "application/json")):
+            connection.putheader(name, value)
+        connection.putheader("Content-Length", length)
+        connection.endheaders(body)
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def test_a_content_length_listed_twice_is_one_length_when_the_values_agree():
+    body = json.dumps(ALICE_UPDATE).encode()
+    path = ROOT / "fixtures" / "recordings" / "web-client-session.yaml"
+    with werkzeug_serving(Replay(path)) as port:
+        agreeing = put_with_length(port, body, f"{len(body)}, {len(body)}", "any")
+        differing = put_with_length(port, body, f"{len(body)}, {len(body) + 1}", "any")
+    assert agreeing[0] == 200
+    assert json.loads(agreeing[1])["response"]["name"] == "Alice L"
+    assert differing[0] == 400
+    assert json.loads(differing[1]) == {
+        "status": 1,
+        "statusCode": 400,
+        "error": {
+            "message": f"invalid Content-Length '{len(body)}, {len(body) + 1}'",
+            "hresult": -2146233088,
+            "data": {},
+        },
+    }
+
+
+def test_a_request_falling_through_gets_its_length_as_read():
+    body = json.dumps({"email": "bob@example.com", "name": "Stateful"}).encode()
+    path = ROOT / "fixtures" / "recordings" / "web-client-session.yaml"
+    with werkzeug_serving(Replay(path, on_miss="fallthrough")) as port:
+        status, answer = put_with_length(port, body, f"{len(body)},{len(body)}", "bob-token")
+    assert status == 200
+    assert json.loads(answer)["response"]["name"] == "Stateful"
+
+
+def test_temporary_files_a_killed_recorder_left_are_removed_at_the_next_start(
+    tmp_path: Path, upstream: MockMailServer
+):
+    path = tmp_path / "left.yaml"
+    save_recording(path, load_recording(ROOT / "fixtures" / "recordings" / "web-client-session.yaml"))
+    dead = subprocess.Popen([sys.executable, "-c", ""])  # its PID names no running process after
+    dead.wait(timeout=10)
+    left = [
+        tmp_path / f".left.yaml.{dead.pid}.k2x9q1ab.tmp",
+        tmp_path / f"..left.yaml.json.{dead.pid}.z8_w.tmp",
+    ]
+    kept = [
+        tmp_path / f".left.yaml.{os.getpid()}.live0001.tmp",  # a process still writing it
+        tmp_path / f".other.yaml.{dead.pid}.k2x9q1ab.tmp",  # another recording's
+    ]
+    for leftover in (*left, *kept):
+        leftover.write_text("version: 1\ninteractions: [", encoding="utf-8")
+    with MockMailServer(replay=Replay(path, mode="new", upstream=upstream.url)) as recorder:
+        listed = requests.get(recorder.url + ACCOUNTS, headers={"Authorization": "bob-token"}, timeout=5)
+    assert listed.status_code == 200
+    assert not [leftover for leftover in left if leftover.exists()]
+    assert all(leftover.exists() for leftover in kept)
+    assert sorted(item.name for item in tmp_path.glob("*.tmp")) == sorted(item.name for item in kept)
