@@ -2,26 +2,30 @@
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
+from datetime import UTC, datetime
 from typing import Any
 
 from mockmail.api_request import ApiRequest, named_address
-from mockmail.paths import API_PREFIX
+from mockmail.paths import API_PREFIX, normalize_path
+from mockmail.secret_fields import CREDENTIAL_FIELDS, SECRET_FIELDS
 from mockmail.store import AccountStore
 from mockmail.wsgi import CONNECTION_FAULT, Environ, WsgiApp
 
 JOURNAL_LIMIT = 1000
-SECRET_FIELDS = frozenset({"password", "smtp_password"})
+MASKED_FIELDS = frozenset({*SECRET_FIELDS, *CREDENTIAL_FIELDS})
 MASK = "***"
 
 
 def masked(params: Mapping[str, str]) -> dict[str, str]:
-    """Parameters fit for the journal: passwords are never kept, only whether one was sent."""
-    return {name: MASK if name in SECRET_FIELDS and value else value for name, value in params.items()}
+    """Parameters fit for the journal: passwords and tokens are never kept, only whether one was sent."""
+    return {name: MASK if name in MASKED_FIELDS and value else value for name, value in params.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,11 +41,92 @@ class JournalEntry:
     fault: str | None  # the fault that answered, if any
     duration_ms: float
     fields: Mapping[str, str] = field(default_factory=dict)  # the bound parameters, secrets masked
+    seq: int = 0  # 1, 2, ... in the order requests finished; never reused, not even after a reset
 
     def to_json(self) -> dict[str, Any]:
         entry = asdict(self)
+        entry["time"] = iso_time(self.time)
         entry["fields"] = dict(self.fields)
         return entry
+
+
+def iso_time(seconds: float) -> str:
+    """An epoch time as ISO 8601 in UTC, to the millisecond: ``2026-12-01T14:47:15.123Z``."""
+    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True, slots=True)
+class JournalQuery:
+    """Which entries to read: each given field must hold (None: any)."""
+
+    method: str | None = None  # any case
+    path: str | None = None  # compared as faults compare it: no .json/.xml, query or doubled slash
+    user: str | None = None
+    email: str | None = None
+    status: int | None = None
+    fault: str | None = None
+    since: float | None = None  # epoch seconds: entries at or after it
+    after: int | None = None  # a seq: entries after it (a page following the journal)
+
+    @classmethod
+    def parse(cls, args: Mapping[str, str]) -> JournalQuery:
+        """A query from URL parameters; ValueError naming the one that is wrong."""
+        names = [name.name for name in fields(cls)]
+        unknown = sorted(set(args) - set(names))
+        if unknown:
+            raise ValueError(f"unknown journal filter {unknown[0]!r}; valid: {', '.join(names)}")
+        values: dict[str, Any] = {name: value for name, value in args.items() if value != ""}
+        for name in ("status", "after"):
+            if name in values:
+                try:
+                    values[name] = int(values[name])
+                except ValueError:
+                    raise ValueError(f"{name}: expected an integer, got {values[name][:50]!r}") from None
+        if "since" in values:
+            values["since"] = parse_time(values["since"])
+        return cls(**values)
+
+    def matches(self, record: _Record) -> bool:
+        return (
+            (self.after is None or record.seq > self.after)
+            and (self.since is None or record.at >= self.since)
+            and (self.method is None or record.method == self.method.upper())
+            and (self.path is None or normalize_path(record.path) == normalize_path(self.path))
+            and (self.user is None or record.user == self.user.lower())
+            and (self.status is None or record.status == self.status)
+            and (self.fault is None or record.fault == self.fault)
+            and (self.email is None or named_address(record.params or {}) == self.email.lower())
+        )
+
+
+def journal_query(filters: Mapping[str, Any]) -> JournalQuery:
+    """A query from Python keyword filters; ``since`` may be a datetime, ISO 8601 text or epoch seconds.
+
+    TypeError names an unknown filter, as a misspelled keyword argument would.
+    """
+    names = {name.name for name in fields(JournalQuery)}
+    unknown = sorted(set(filters) - names)
+    if unknown:
+        raise TypeError(f"unknown journal filter {unknown[0]!r}; valid: {', '.join(sorted(names))}")
+    since = filters.get("since")
+    if isinstance(since, datetime):
+        since = (since if since.tzinfo else since.replace(tzinfo=UTC)).timestamp()
+    elif isinstance(since, str):
+        since = parse_time(since)
+    return JournalQuery(**{**filters, "since": since})
+
+
+def parse_time(text: str) -> float:
+    """ISO 8601 (``2026-12-01T14:47:15Z``; without a zone: UTC) as epoch seconds; ValueError if not."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(
+            f"since: expected an ISO 8601 time such as 2026-12-01T14:47:15Z, got {text[:50]!r}"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +141,10 @@ class _Record:
     status: int | None
     fault: str | None
     duration_s: float
+    seq: int
+
+
+ANY = JournalQuery()
 
 
 class Journal:
@@ -64,6 +153,7 @@ class Journal:
     def __init__(self, limit: int = JOURNAL_LIMIT) -> None:
         self._records: deque[_Record] = deque(maxlen=limit)
         self._lock = threading.Lock()
+        self._seq = itertools.count(1)
 
     def add(self, request: ApiRequest, status: int | None) -> None:
         """Record a finished request; ``status`` None: a connection fault answered nothing."""
@@ -77,14 +167,21 @@ class Journal:
             status=status,
             fault=request.fault,
             duration_s=time.perf_counter() - request.started,
+            seq=0,
         )
-        with self._lock:
-            self._records.append(record)
+        with self._lock:  # numbered in the order they are kept
+            self._records.append(dataclasses.replace(record, seq=next(self._seq)))
 
-    def entries(self) -> list[JournalEntry]:
+    def entries(self, query: JournalQuery = ANY) -> list[JournalEntry]:
+        """The entries ``query`` selects, oldest first."""
         with self._lock:
             records = list(self._records)
-        return [_entry(record) for record in records]
+        return [_entry(record) for record in records if query is ANY or query.matches(record)]
+
+    def count(self, query: JournalQuery = ANY) -> int:
+        with self._lock:
+            records = list(self._records)
+        return sum(1 for record in records if query.matches(record))
 
     def clear(self) -> None:
         with self._lock:
@@ -103,6 +200,7 @@ def _entry(record: _Record) -> JournalEntry:
         fault=record.fault,
         duration_ms=round(record.duration_s * 1000, 3),
         fields=masked(params),
+        seq=record.seq,
     )
 
 

@@ -18,27 +18,8 @@ from typing import Any
 from urllib.parse import quote, quote_plus, unquote_plus
 
 from mockmail.recording import Body, HeaderValue, Interaction, Message, Recording
+from mockmail.secret_fields import CREDENTIAL_FIELDS, SECRET_FIELDS
 
-SECRET_FIELDS = ("password", "smtp_password")
-# Fields that carry a credential wherever they are: query parameters, body fields, XML elements.
-# `token` is the real server's login answer (AuthenticationController, JSON or XML).
-CREDENTIAL_FIELDS = (
-    "token",
-    "access_token",
-    "refresh_token",
-    "id_token",
-    "auth_token",
-    "api_key",
-    "apikey",
-    "key",
-    "secret",
-    "client_secret",
-    "passwd",
-    "pwd",
-    "session",
-    "sessionid",
-    "session_id",
-)
 # What names a credential: headers (Authorization, Proxy-Authorization, X-Api-Key, X-Auth-Token,
 # X-Session-Id, X-CSRF-Token, ...) and the HTML form fields and meta tags of a page.
 SECRET_NAME = re.compile(r"token|key|secret|auth|session|cookie|passw|credential|csrf|xsrf", re.IGNORECASE)

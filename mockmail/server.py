@@ -18,7 +18,7 @@ from mockmail.app import create_app
 from mockmail.cors import check_origin
 from mockmail.faults import FaultStatus
 from mockmail.http_server import DEFAULT_LIMITS, LISTEN_BACKLOG, STOP_TIMEOUT, HttpServer, Limits
-from mockmail.journal import JournalEntry
+from mockmail.journal import JournalEntry, journal_query
 from mockmail.replay import Replay
 from mockmail.scenarios import Scenario, Style, resolve_scenario
 from mockmail.state import MockState
@@ -162,9 +162,13 @@ class MockMailServer:
         if not self.state.store.revoke_token(user):
             raise KeyError(user)
 
-    def journal(self) -> list[JournalEntry]:
-        """The requests to the mocked API since the last reset, oldest first (the last 1,000)."""
-        return self.state.journal.entries()
+    def journal(self, **filters: Any) -> list[JournalEntry]:
+        """The requests to the mocked API since the last reset, oldest first (the last 1,000).
+
+        Filters, each of which must hold: ``method``, ``path``, ``user``, ``email``, ``status``,
+        ``fault``, ``since`` (a datetime, an ISO 8601 text or epoch seconds) and ``after`` (a seq).
+        """
+        return self.state.journal.entries(journal_query(filters))
 
     def __enter__(self) -> MockMailServer:
         self.start()

@@ -54,9 +54,9 @@ class MockMail:
                     return account
         raise KeyError(email)
 
-    def journal(self) -> list[JournalEntry]:
-        """The requests the mock received in this test, oldest first."""
-        return self.server.journal()
+    def journal(self, **filters: Any) -> list[JournalEntry]:
+        """The requests the mock received in this test, oldest first; filters as the server's ``journal``."""
+        return self.server.journal(**filters)
 
     def add_fault(self, spec: Mapping[str, Any] | None = None, **fields: Any) -> FaultStatus:
         """Add a fault: ``add_fault(respond="unauthorized", times=1)``, or a mapping as in a scenario."""

@@ -187,7 +187,7 @@ def test_the_journal_lists_requests_with_user_status_fault_and_timing(url, alice
         ("GET", ACCOUNTS, "bob", None, 403, "deny-bob"),
         ("GET", ACCOUNTS, None, None, 401, None),
     ]
-    assert all(e["duration_ms"] >= 0 and e["time"] > 0 for e in entries)
+    assert all(e["duration_ms"] >= 0 and e["time"].endswith("Z") for e in entries)
     assert requests.delete(url + "/_mockmail/journal", timeout=5).status_code == 204
     assert requests.get(url + "/_mockmail/journal", timeout=5).json() == {"requests": []}
 
