@@ -14,6 +14,7 @@ from mockmail.wsgi import Environ
 # requested headers are allowed on top, so a page that sends X-Requested-With, as jQuery does,
 # is not refused by the mock.
 ALLOW_METHODS = "GET, POST, PUT, DELETE"
+CONTROL_METHODS = "GET, POST, PUT, PATCH, DELETE"  # /_mockmail/ switches faults on and off with PATCH
 ALLOW_HEADERS = "origin, authorization, accept, content-type"
 MAX_AGE = "1728000"
 EXPOSE_HEADERS = "WWW-Authenticate, Retry-After"
@@ -31,7 +32,7 @@ def preflight_headers(environ: Environ, origin: str | None) -> Headers:
     if not _HEADER_NAMES.fullmatch(requested):
         requested = ""  # never echoed unless it is a list of header names
     headers = [
-        ("Access-Control-Allow-Methods", ALLOW_METHODS),
+        ("Access-Control-Allow-Methods", CONTROL_METHODS if _is_control(environ) else ALLOW_METHODS),
         ("Access-Control-Allow-Headers", f"{ALLOW_HEADERS}, {requested}" if requested else ALLOW_HEADERS),
         ("Access-Control-Max-Age", MAX_AGE),
     ]
@@ -39,6 +40,10 @@ def preflight_headers(environ: Environ, origin: str | None) -> Headers:
     if origin and environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK") == "true":
         headers.append(("Access-Control-Allow-Private-Network", "true"))
     return [*headers, *allow_headers(origin)]
+
+
+def _is_control(environ: Environ) -> bool:
+    return str(environ.get("PATH_INFO", "")).startswith("/_mockmail/")
 
 
 def allow_headers(origin: str | None) -> Headers:
