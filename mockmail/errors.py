@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-# hresult values of the .NET exceptions behind each error (reference C5.4).
+# hresult values of the .NET exceptions behind each error; ErrorWrapper sends the innermost one's.
 HRESULT_EXCEPTION = -2146233088
 HRESULT_SYSTEM = -2146233087
 HRESULT_ARGUMENT = -2147024809
 HRESULT_FORMAT = -2146233033
 HRESULT_OVERFLOW = -2146233066
 HRESULT_HTTP = -2147467259
+HRESULT_XML = -2146232000  # XmlException
 
 GENERIC_MESSAGE = "Some unexpected error has occurred. Please try again later."
 EMPTY_EMAIL_MESSAGE = "Value does not fall within the expected range."

@@ -6,7 +6,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-# .NET enum names, accepted in requests and scenarios wherever the number is (reference C4).
+# .NET enum names (ASC.Mail's EncryptionType, SaslMechanism), accepted in requests and scenarios
+# wherever the number is.
 ENCRYPTION_TYPES = {"none": 0, "ssl": 1, "starttls": 2}
 SASL_MECHANISMS = {"none": 0, "login": 1, "crammd5": 4, "oauth2": 5, "ntlm": 7}
 SASL_NONE = 0
@@ -118,7 +119,7 @@ class AccountUpdate:
 
         Empty passwords keep the stored ones; ``imap``, ``enabled``, the id and the
         signature, autoreply, aliases and creation date are kept; ``smtp_auth=false``
-        forces the SMTP auth type to None; the per-save flags are reset (reference C5.3).
+        forces the SMTP auth type to None; the per-save flags are reset (``MailApi.UpdateAccount``).
         """
         return dataclasses.replace(
             current,

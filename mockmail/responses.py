@@ -11,7 +11,7 @@ from mockmail.wire import JSON_TYPE, XML_TYPE, error_envelope, render_json, rend
 
 
 def render(body: Any, status: int, extension: str | None = None) -> Response:
-    """JSON, or XML for a ``.xml``/``.tml`` path unless the request itself is JSON (C1)."""
+    """JSON, or XML for a ``.xml``/``.tml`` path unless the request itself is JSON (``ApiHttpHandler``)."""
     if extension is None:
         extension = (request.view_args or {}).get("extension")
     if extension in ("xml", "tml") and request.mimetype != "application/json":

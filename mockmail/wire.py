@@ -9,6 +9,7 @@ from xml.sax.saxutils import escape
 
 from mockmail.errors import ApiError
 from mockmail.models import Account, User
+from mockmail.xml_text import xml_safe
 
 JSON_TYPE = "application/json; charset=UTF-8"
 XML_TYPE = "text/xml; charset=UTF-8"
@@ -17,7 +18,11 @@ _PLACEHOLDER_DATE = "0001-01-01T00:00:00"
 
 
 def updated_account(account: Account, sent_email: str, default_email: str | None) -> dict[str, Any]:
-    """The account in an update's answer: built from the request, with placeholder extras (C5.1)."""
+    """The account in an update's answer: built from the request, with placeholder extras.
+
+    As ``MailApi.UpdateAccount`` builds its ``MailAccountData``: the email as sent, an empty
+    signature and autoreply, no ``eMailInFolder`` and no ``dateCreated``.
+    """
     return {
         "mailboxId": account.mailbox_id,
         "email": sent_email,
@@ -48,7 +53,7 @@ def updated_account(account: Account, sent_email: str, default_email: str | None
 
 
 def listed_accounts(user: User, accounts: list[Account]) -> list[dict[str, Any]]:
-    """``GET /api/2.0/mail/accounts``: each mailbox with its real extras, then its aliases (C6)."""
+    """``GET /api/2.0/mail/accounts``: each mailbox with its real extras, then its aliases."""
     listed = []
     for account in accounts:
         listed.append(_listed(account, account.email, user.default_account, alias=False))
@@ -109,7 +114,7 @@ def _pascal(name: str) -> str:
 
 
 def envelope(response: Any, status_code: int = 200) -> dict[str, Any]:
-    """The success envelope; ``count`` is left out when zero, as Json.NET does (C5.2)."""
+    """``ApiStandartResponce``: ``count`` is left out when zero (``EmitDefaultValue=false``)."""
     count = len(response) if isinstance(response, (list, str)) else 1
     body: dict[str, Any] = {"count": count} if count else {}
     body.update(status=0, statusCode=status_code, response=response)
@@ -117,7 +122,7 @@ def envelope(response: Any, status_code: int = 200) -> dict[str, Any]:
 
 
 def error_envelope(error: ApiError) -> dict[str, Any]:
-    """The error envelope (C5.4)."""
+    """The error envelope ``ErrorWrapper`` writes: no ``count``, no ``response``."""
     return {
         "status": 1,
         "statusCode": error.status,
@@ -177,5 +182,5 @@ def _xml_element(name: str, value: Any) -> str:
     elif isinstance(value, bool):
         inner = "true" if value else "false"
     else:
-        inner = escape(str(value))
+        inner = escape(xml_safe(str(value)))  # an error may echo what XML cannot carry
     return f"<{name}>{inner}</{name}>" if inner else f"<{name} />"

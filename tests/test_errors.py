@@ -1,11 +1,16 @@
-"""Every error of the contract (reference C5.4) over real HTTP: status, message, hresult, shape."""
+"""Every error the real server answers, over real HTTP: status, message, hresult, shape; bad input too."""
 
 from __future__ import annotations
+
+import threading
+import time
+from urllib.parse import quote
+from xml.etree import ElementTree
 
 import pytest
 import requests
 
-from mockmail.errors import GENERIC_MESSAGE
+from mockmail.errors import BAD_EMAIL_MESSAGE, GENERIC_MESSAGE
 
 ACCOUNTS = "/api/2.0/mail/accounts"
 ALICE_LOGIN = {
@@ -213,3 +218,136 @@ def test_the_server_keeps_serving_after_bad_input(url, alice):
             timeout=5,
         )
     assert requests.get(url + ACCOUNTS, headers=alice, timeout=5).status_code == 200
+
+
+# Bad input (issue #10): a 4xx in the envelope, in bounded time, and nothing changes.
+
+OVERFLOW = (400, "Value was either too large or too small for an Int32.", -2146233066)
+HUGE = "9" * 5000  # over Python's 4,300-digit limit for int()
+
+
+def accounts_of(url: str, headers: dict[str, str]) -> tuple[object, ElementTree.Element]:
+    """The user's accounts as JSON and as parsed XML: both must read."""
+    listed = requests.get(url + ACCOUNTS, headers=headers, timeout=5)
+    as_xml = requests.get(url + ACCOUNTS + ".xml", headers=headers, timeout=5)
+    assert (listed.status_code, as_xml.status_code) == (200, 200)
+    return listed.json(), ElementTree.fromstring(as_xml.content)
+
+
+@pytest.mark.parametrize(
+    ("how", "field"),
+    [("json", "port"), ("form", "smtp_port"), ("query", "port"), ("form", "auth_type_in")],
+)
+def test_an_integer_of_any_length_is_the_overflow_400(url, alice, how, field):
+    fields = {"email": "alice@example.com", field: HUGE}
+    if how == "json":
+        body = f'{{"email": "alice@example.com", "{field}": {HUGE}}}'  # a JSON number, not a string
+        response = requests.put(
+            url + ACCOUNTS, data=body, headers=alice | {"Content-Type": "application/json"}, timeout=5
+        )
+    elif how == "form":
+        response = requests.put(url + ACCOUNTS, data=fields, headers=alice, timeout=5)
+    else:
+        query = "&".join(f"{name}={quote(value)}" for name, value in fields.items())
+        response = requests.put(f"{url}{ACCOUNTS}?{query}", headers=alice, timeout=5)
+    assert error_of(response) == OVERFLOW
+
+
+def test_json_nested_1000_deep_is_json_nets_max_depth_400(url, alice):
+    body = '{"email": "alice@example.com", "name": ' + "[" * 1000 + "]" * 1000 + "}"
+    response = requests.put(
+        url + ACCOUNTS, data=body, headers=alice | {"Content-Type": "application/json"}, timeout=5
+    )
+    status, message, hresult = error_of(response)
+    assert (status, hresult) == (400, -2146233088)
+    assert message == (
+        "The reader's MaxDepth of 64 has been exceeded. Path 'name" + "[0]" * 63 + "', line 1, position 103."
+    )
+
+
+def test_an_xml_body_in_an_unknown_encoding_is_a_400(url, alice):
+    body = b'<?xml version="1.0" encoding="bogus"?><request><email>alice@example.com</email></request>'
+    response = requests.put(
+        url + ACCOUNTS, data=body, headers=alice | {"Content-Type": "text/xml"}, timeout=5
+    )
+    assert error_of(response) == (
+        400,
+        "System does not support 'bogus' encoding. Line 1, position 31.",
+        -2146232000,
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        pytest.param(
+            '{"email": "alice@example.com", "name": "\\ud800"}',
+            "The surrogate pair is invalid. Missing a low surrogate character.",
+            id="lone-surrogate",
+        ),
+        pytest.param(
+            '{"email": "alice@example.com", "name": "a\\u0001b"}',
+            "'\x01', hexadecimal value 0x01, is an invalid character.",
+            id="control-character",
+        ),
+    ],
+)
+def test_a_name_xml_cannot_carry_is_refused_and_every_xml_answer_still_parses(url, alice, body, message):
+    before = accounts_of(url, alice)[0]
+    response = requests.put(
+        url + ACCOUNTS, data=body, headers=alice | {"Content-Type": "application/json"}, timeout=5
+    )
+    assert error_of(response) == (400, message, -2147024809)
+    after, as_xml = accounts_of(url, alice)
+    assert after == before
+    assert as_xml.findtext("response/name") == "Alice"
+
+
+def test_a_control_character_in_a_form_field_is_refused_too(url, alice):
+    body = {"email": "alice@example.com", "name": "Alice", "server": "imap\x0b.example.com"}
+    response = requests.put(url + ACCOUNTS, data=body, headers=alice, timeout=5)
+    assert error_of(response) == (
+        400,
+        "'\x0b', hexadecimal value 0x0B, is an invalid character.",
+        -2147024809,
+    )
+
+
+def test_an_xml_error_echoing_a_control_character_still_parses(url, alice):
+    response = requests.put(
+        url + ACCOUNTS + ".xml",
+        data={"email": "alice@example.com", "auth_type_in": "x\x01"},
+        headers=alice,
+        timeout=5,
+    )
+    assert response.status_code == 400
+    assert (
+        ElementTree.fromstring(response.content).findtext("error/message")
+        == "Requested value 'x\ufffd' was not found."
+    )
+
+
+def test_a_long_malformed_email_is_the_real_500_at_once_and_blocks_no_one(url, alice):
+    email = " " * 4000 + "x"  # the display-name regex took seconds on this, holding up every client
+    started = time.perf_counter()
+    response = requests.put(url + ACCOUNTS, json={"email": email}, headers=alice, timeout=5)
+    assert error_of(response) == (500, BAD_EMAIL_MESSAGE, -2146233033)
+    assert time.perf_counter() - started < 1
+
+
+def test_a_fault_on_email_reads_a_long_email_at_once_without_a_token(url, alice):
+    fault = {"name": "flaky", "match": {"email": "flaky@example.com"}, "respond": "server_error"}
+    assert requests.post(url + "/_mockmail/faults", json=fault, timeout=5).status_code in (200, 201)
+    answers: list[int] = []
+    email = " " * 4000 + "<" + " " * 4000 + "x"
+    sender = threading.Thread(
+        target=lambda: answers.append(
+            requests.put(url + ACCOUNTS, data={"email": email}, timeout=5).status_code
+        )
+    )
+    started = time.perf_counter()
+    sender.start()
+    assert requests.get(url + ACCOUNTS, headers=alice, timeout=5).status_code == 200  # answered meanwhile
+    sender.join()
+    assert answers == [401]  # no fault matched a malformed email; no token: the real 401
+    assert time.perf_counter() - started < 1

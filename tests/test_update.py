@@ -27,7 +27,7 @@ WEB_CLIENT_HEADERS = {
 # What a generated SDK client sends: JSON, numbers and booleans as JSON values.
 ALICE_SETTINGS = json.loads((FIXTURES / "sdk-update.json").read_text(encoding="utf-8"))
 
-# C5.1 composed for alice's mailbox (id 1): byte for byte, field order included.
+# MailApi.UpdateAccount's answer composed for alice's mailbox (id 1): byte for byte, field order included.
 EXPECTED_BODY = (
     '{"count":1,"status":0,"statusCode":200,"response":{"mailboxId":1,"email":"alice@example.com",'
     '"enabled":true,"name":"Alice Liddell","oAuthConnection":false,'

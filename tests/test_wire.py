@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from xml.etree import ElementTree
 
 import requests
 
@@ -58,3 +59,12 @@ def test_docs_style_server_answers_the_bare_object_and_keeps_the_error_envelope(
     assert list(ok.json())[:4] == ["MailboxId", "Email", "Enabled", "Name"]
     assert ok.json()["DateCreated"] == []
     assert error.json()["statusCode"] == 400
+
+
+def test_xml_writes_what_xml_cannot_carry_as_the_replacement_character():
+    text = render_xml({"message": "Requested value 'a\x01\ud800\ufffeb' was not found."}).decode()
+    assert text == "<result><message>Requested value 'a\ufffd\ufffd\ufffdb' was not found.</message></result>"
+    assert (
+        ElementTree.fromstring(text).findtext("message")
+        == "Requested value 'a\ufffd\ufffd\ufffdb' was not found."
+    )
