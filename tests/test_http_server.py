@@ -62,7 +62,7 @@ def normal_put_seconds(server: MockMailServer) -> float:
     """How long a normal PUT on a fresh connection takes to be answered (it must be a 200)."""
     started = time.perf_counter()
     answer = requests.put(
-        server.url + ACCOUNTS, json={"email": "bob@example.com"}, headers=BOB_HEADERS, timeout=5
+        server.url + ACCOUNTS, json={"email": "bob@example.com"}, headers=BOB_HEADERS, timeout=10
     )
     assert answer.status_code == 200
     return time.perf_counter() - started
@@ -372,7 +372,9 @@ def test_a_client_that_pipelines_and_never_reads_does_not_hold_up_another(server
             except BlockingIOError:
                 break
         time.sleep(0.1)  # the server has answered as much as the greedy client's buffer takes
-        assert normal_put_seconds(server) < 1
+        # Were the greedy client's megabytes all answered first, this would take over a minute;
+        # the bound leaves room for a loaded CI machine.
+        assert normal_put_seconds(server) < 5
         # Nothing is lost: reading now, the greedy client gets its answers.
         greedy.settimeout(5)
         assert greedy.recv(20).startswith(b"HTTP/1.1 200 ")
