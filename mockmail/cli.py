@@ -134,6 +134,21 @@ class RecordMode(click.ParamType[str]):
     show_default=True,
     help="With --replay: a request no recording matches fails, or falls through to the stateful mock.",
 )
+@click.option(
+    "--scenarios",
+    "scenarios_dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    metavar="DIR",
+    help="The folder of scenario files POST /_mockmail/scenario switches between.  "
+    "[default: the scenario file's folder]",
+)
+@click.option("--watch", is_flag=True, help="Reload the scenario whenever its file changes.")
+@click.option(
+    "--no-basic-challenge",
+    is_flag=True,
+    help="Send no WWW-Authenticate with a 401, so a browser shows no login dialog.  "
+    "[default: the scenario's basic_challenge, or send it]",
+)
 @click.option("--quiet", is_flag=True, help="Do not log each request.")
 @access_options
 def serve(
@@ -146,12 +161,24 @@ def serve(
     record_mode: str,
     upstream: str | None,
     on_miss: str,
+    scenarios_dir: Path | None,
+    watch: bool,
+    no_basic_challenge: bool,
     quiet: bool,
     access: Access,
 ) -> None:
     """Serve the mock until Ctrl-C."""
     recording = _replay(replay, record_mode, upstream, on_miss, ()) if replay else None
-    _serve(host=host, port=port, scenario=scenario, style=style, replay=recording, quiet=quiet, access=access)
+    _serve(
+        host=host,
+        port=port,
+        scenario=scenario,
+        style=style,
+        replay=recording,
+        quiet=quiet,
+        access=access,
+        reloading=Reloading(scenarios_dir, watch, False if no_basic_challenge else None),
+    )
 
 
 @main.command()
@@ -218,6 +245,15 @@ def _replay(path: Path, mode: str, upstream: str | None, on_miss: str, redact: t
         raise click.ClickException(str(error)) from None
 
 
+@dataclass(frozen=True)
+class Reloading:
+    """How ``serve`` changes scenarios while it runs, and the 401's challenge over the scenario's."""
+
+    scenarios_dir: Path | None = None
+    watch: bool = False
+    basic_challenge: bool | None = None  # None: the scenario's
+
+
 def _serve(
     *,
     host: str,
@@ -227,6 +263,7 @@ def _serve(
     replay: Replay | None,
     quiet: bool,
     access: Access,
+    reloading: Reloading = Reloading(),
 ) -> None:
     from mockmail.server import MockMailServer
 
@@ -242,6 +279,9 @@ def _serve(
             cors_origins=access.cors_origins,
             allowed_hosts=access.allowed_hosts,
             control_token=access.control_token,
+            basic_challenge=reloading.basic_challenge,
+            scenarios_dir=reloading.scenarios_dir,
+            watch=reloading.watch,
         )
         server.bind()
     except ScenarioError as error:

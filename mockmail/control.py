@@ -1,4 +1,5 @@
-"""Control endpoints under /_mockmail/: faults, reset and tokens, over HTTP (the journal: journal_api.py)."""
+"""Control endpoints under /_mockmail/: faults, the scenario, reset and tokens, over HTTP (the
+journal: journal_api.py)."""
 
 from __future__ import annotations
 
@@ -8,14 +9,22 @@ from flask import Blueprint, Response, jsonify, request
 
 from mockmail.faults import FaultStatus
 from mockmail.request_context import mock_state
-from mockmail.scenarios import ScenarioError
+from mockmail.scenario_folder import BadScenarioName, ScenarioFolder, UnknownScenario
+from mockmail.scenarios import ScenarioError, show_value
+from mockmail.state import MockState
 
 control = Blueprint("mockmail_control", __name__, url_prefix="/_mockmail")
 
 
 def fault_json(status: FaultStatus) -> dict[str, Any]:
     """A fault as the control endpoint lists it."""
-    return {"name": status.name, "matched": status.matched, "fired": status.fired, "spec": dict(status.spec)}
+    return {
+        "name": status.name,
+        "matched": status.matched,
+        "fired": status.fired,
+        "enabled": status.enabled,
+        "spec": dict(status.spec),
+    }
 
 
 @control.get("/faults")
@@ -55,11 +64,71 @@ def remove_fault(name: str) -> tuple[Response | str, int]:
     return "", 204
 
 
+@control.patch("/faults/<path:name>")
+def switch_fault(name: str) -> tuple[Response, int]:
+    """Turn a fault on or off with ``{"enabled": true}`` or ``{"enabled": false}``, its counts kept."""
+    body, problem = _json_object("enabled", 'expected {"enabled": true} or {"enabled": false}')
+    if problem is None and not isinstance(enabled := body.get("enabled"), bool):
+        problem = f"enabled: expected true or false, got {show_value(enabled)}"
+    if problem is not None:
+        return _problem(problem, 400)
+    status = mock_state().faults.enable(name, body["enabled"])
+    if status is None:
+        return _problem(f"no fault named {name!r}", 404)
+    return jsonify(fault_json(status)), 200
+
+
 @control.post("/reset")
-def reset() -> tuple[str, int]:
-    """Back to the scenario: accounts, tokens, faults and the journal."""
-    mock_state().reset()
+def reset() -> tuple[Response | str, int]:
+    """Back to the scenario, its file read again: accounts, tokens, faults and the journal.
+
+    A file that is now bad is a 400 with the located error, and nothing is reset.
+    """
+    try:
+        mock_state().reload()
+    except ScenarioError as error:
+        return _problem(str(error), 400)
     return "", 204
+
+
+@control.get("/scenario")
+def scenario() -> Response:
+    """The scenario running, its settings, the files it may switch to and the last reload error."""
+    return jsonify(scenario_json(mock_state()))
+
+
+@control.post("/scenario")
+def switch_scenario() -> tuple[Response, int]:
+    """Reset to another scenario file of the folder, named by ``{"name": "team"}`` (or ``team.yaml``).
+
+    400 for a name with a path in it or a bad file, 404 for a name not in the folder; on either
+    nothing changes.
+    """
+    body, problem = _json_object("name", 'expected {"name": "FILE"}, a scenario file of the folder')
+    if problem is not None:
+        return _problem(problem, 400)
+    state = mock_state()
+    try:
+        state.switch(body["name"])
+    except (BadScenarioName, ScenarioError) as error:
+        return _problem(str(error), 400)
+    except UnknownScenario as error:
+        return _problem(str(error), 404)
+    return jsonify(scenario_json(state)), 200
+
+
+def scenario_json(state: MockState) -> dict[str, Any]:
+    """The scenario as ``GET /_mockmail/scenario`` shows it."""
+    folder = state.folder()
+    return {
+        "source": state.scenario.source,
+        "style": state.style,
+        "seed": state.scenario.seed,
+        "basic_challenge": state.basic_challenge,
+        "folder": str(folder) if folder is not None else None,
+        "available": ScenarioFolder(folder).available() if folder is not None else [],
+        "error": state.error,
+    }
 
 
 @control.post("/users/<name>/revoke-token")
@@ -72,3 +141,19 @@ def revoke_token(name: str) -> tuple[Response | str, int]:
 
 def _problem(message: str, status: int) -> tuple[Response, int]:
     return jsonify(error=message), status
+
+
+def _json_object(key: str, expected: str) -> tuple[dict[str, Any], str | None]:
+    """The request's JSON body, which must be an object of ``key`` alone; else the problem to answer."""
+    try:
+        body = request.get_json(silent=True)  # None for a body that is not JSON
+    except RecursionError:
+        body = None
+    if not isinstance(body, dict):
+        return {}, expected
+    unknown = [name for name in body if name != key]
+    if unknown:
+        return {}, f"unknown key {unknown[0]!r} (allowed: {key})"
+    if key not in body:
+        return {}, f"missing key {key!r}; {expected}"
+    return body, None

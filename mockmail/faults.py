@@ -66,6 +66,7 @@ class Fault:
     times: int | None = None
     probability: float | None = None
     after_seconds: float = 0
+    enabled: bool = True  # a disabled fault neither matches nor counts until it is enabled
     spec: Mapping[str, Any] = field(default_factory=dict)  # as given, for listing
 
 
@@ -84,6 +85,7 @@ def build_fault(spec: Mapping[str, Any], default_name: str) -> Fault:
         times=spec.get("times"),
         probability=spec.get("probability"),
         after_seconds=spec.get("after_seconds", 0),
+        enabled=spec.get("enabled", True),
         spec=dict(spec),
     )
 
@@ -138,9 +140,9 @@ class Decision:
 
 
 class _Running:
-    """A fault with its counters and its own random stream."""
+    """A fault with its counters, its own random stream and whether it is switched on."""
 
-    __slots__ = ("conditions", "fault", "fired", "matched", "rng")
+    __slots__ = ("conditions", "enabled", "fault", "fired", "matched", "rng")
 
     def __init__(self, fault: Fault, seed: int, position: int) -> None:
         self.fault = fault
@@ -150,6 +152,7 @@ class _Running:
             for name in ("method", "path", "user", "email")
             if (value := getattr(fault, name)) is not None
         )
+        self.enabled = fault.enabled
         self.matched = 0
         self.fired = 0
         # Each fault has its own stream, so adding a fault never changes another's sequence.
@@ -177,12 +180,13 @@ class _Running:
 
 @dataclass(frozen=True, slots=True)
 class FaultStatus:
-    """A fault as listed: its spec and how often it matched and fired."""
+    """A fault as listed: its spec, how often it matched and fired, and whether it is switched on."""
 
     name: str
     spec: Mapping[str, Any]
     matched: int
     fired: int
+    enabled: bool = True
 
 
 class FaultPlan:
@@ -226,6 +230,20 @@ class FaultPlan:
             self._note_delays()
             return removed
 
+    def enable(self, name: str, enabled: bool = True) -> FaultStatus | None:
+        """Switch the fault called ``name`` on or off, its counters kept; None if there is none.
+
+        A disabled fault neither matches nor counts: the requests that pass while it is off are
+        not among its ``matched``, and its ``after``, ``every`` and ``times`` go on from where they were.
+        """
+        with self._lock:
+            for running in self._running:
+                if running.fault.name == name:
+                    running.enabled = enabled
+                    self._note_delays()
+                    return _status(running)
+            return None
+
     def clear(self) -> None:
         with self._lock:
             self._running = []
@@ -241,14 +259,13 @@ class FaultPlan:
         return any(running.matches(facts, email=False) for running in self._delaying)
 
     def _note_delays(self) -> None:
-        self._delaying = tuple(running for running in self._running if _delays(running.fault.answer))
+        self._delaying = tuple(
+            running for running in self._running if running.enabled and _delays(running.fault.answer)
+        )
 
     def status(self) -> list[FaultStatus]:
         with self._lock:
-            return [
-                FaultStatus(running.fault.name, running.fault.spec, running.matched, running.fired)
-                for running in self._running
-            ]
+            return [_status(running) for running in self._running]
 
     def decide(self, facts: Facts) -> Decision:
         """Count the request against every fault it matches and pick what happens to it."""
@@ -256,7 +273,7 @@ class FaultPlan:
         with self._lock:
             elapsed = time.monotonic() - self._started
             for running in self._running:
-                if not running.matches(facts) or not running.due(elapsed):
+                if not running.enabled or not running.matches(facts) or not running.due(elapsed):
                     continue
                 if decision.answer is not None:
                     continue  # counted, but an earlier fault already answers
@@ -266,6 +283,11 @@ class FaultPlan:
                 if not answer.latency_only:
                     decision.answer, decision.fault = answer, running.fault.name
         return decision
+
+
+def _status(running: _Running) -> FaultStatus:
+    fault = running.fault
+    return FaultStatus(fault.name, fault.spec, running.matched, running.fired, running.enabled)
 
 
 def _delays(answer: Answer) -> bool:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import uuid
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import cache
 from importlib import resources
@@ -34,6 +35,7 @@ from mockmail.yaml_loading import Lines, YamlPath, YamlProblem, load_yaml, locat
 Style = Literal["wire", "docs"]
 STYLES: tuple[Style, ...] = ("wire", "docs")
 DEFAULT_SCENARIO = "default.yaml"
+Stamp = tuple[int, int, int]  # a file's version: see file_stamp
 
 
 class ScenarioError(ValueError):
@@ -51,17 +53,28 @@ class Scenario:
     faults: tuple[Fault, ...] = ()
     seed: int = 0
     cors_origins: tuple[str, ...] = ()  # browser origins, besides the local ones, that may read answers
+    basic_challenge: bool = True  # a 401 carries WWW-Authenticate: Basic, as the real server's does
+    path: Path | None = None  # the file it was read from, which a reload reads again; None: not a file
+    stamp: Stamp | None = field(default=None, compare=False)  # the version of that file it was read from
 
 
 def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a scenario file."""
+    """Read and validate a scenario file; the scenario remembers ``path``, to be reloaded from it."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        with open(path, encoding="utf-8") as file:
+            # The version before the read: a save during it makes the file newer than this, not older.
+            version = file_stamp(os.fstat(file.fileno()))
+            text = file.read()
     except FileNotFoundError:
         raise ScenarioError(f"{path}: no such scenario file") from None
     except (OSError, UnicodeDecodeError) as error:
         raise ScenarioError(f"{path}: cannot read the scenario: {error}") from None
-    return parse_scenario(text, str(path))
+    return replace(parse_scenario(text, str(path)), path=Path(path), stamp=version)
+
+
+def file_stamp(info: os.stat_result) -> Stamp:
+    """What tells one version of a file from the next: its mtime in ns, its size and its inode."""
+    return (info.st_mtime_ns, info.st_size, info.st_ino)
 
 
 def resolve_scenario(scenario: Scenario | str | Path | None) -> Scenario:
@@ -229,20 +242,20 @@ def _describe(error: jsonschema.ValidationError) -> list[_Problem]:
     if error.validator == "additionalProperties":
         allowed = list(schema.get("properties", {}))
         unknown = next(key for key in instance if key not in allowed)
-        problem = f"unknown key {_show(unknown)} (allowed: {', '.join(allowed)})"
+        problem = f"unknown key {show_value(unknown)} (allowed: {', '.join(allowed)})"
         return [_Problem((*path, unknown), problem, at_key=True)]
     if error.validator == "required":
         missing = next(key for key in schema["required"] if key not in instance)
         problem = f"missing key {missing!r}"
     elif error.validator in ("minimum", "maximum"):
         bound = "at least" if error.validator == "minimum" else "at most"
-        problem = f"expected {bound} {error.validator_value}, got {_show(instance)}"
+        problem = f"expected {bound} {error.validator_value}, got {show_value(instance)}"
     elif error.validator in ("minLength", "minProperties"):
         problem = "must not be empty"
     elif schema.get("type") == "number" and isinstance(instance, float):  # NaN or an infinity
-        problem = f"expected a finite number, got {_show(instance)}"
+        problem = f"expected a finite number, got {show_value(instance)}"
     else:
-        problem = f"expected {_expected(schema)}, got {_show(instance)}"
+        problem = f"expected {_expected(schema)}, got {show_value(instance)}"
     return [_Problem(path, problem)]
 
 
@@ -250,14 +263,15 @@ def _expected(schema: Mapping[str, Any]) -> str:
     if "anyOf" in schema:
         return " or ".join(_expected(option) for option in schema["anyOf"])
     if "enum" in schema:
-        return "one of " + ", ".join(_show(value) for value in schema["enum"])
+        return "one of " + ", ".join(show_value(value) for value in schema["enum"])
     if "pattern" in schema:
         return str(schema.get("description", f"text matching {schema['pattern']!r}"))
     types = schema.get("type", [])
     return " or ".join(_TYPE_NAMES[name] for name in ([types] if isinstance(types, str) else types))
 
 
-def _show(value: Any) -> str:
+def show_value(value: Any) -> str:
+    """A value as an error message names it: YAML's words for null and booleans, a short repr."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -378,6 +392,7 @@ def _build(data: Mapping[str, Any], source: str) -> Scenario:
         faults=faults,
         seed=data.get("seed", 0),
         cors_origins=tuple(data.get("cors_origins", ())),
+        basic_challenge=data.get("basic_challenge", True),
     )
 
 

@@ -22,6 +22,7 @@ from mockmail.journal import JournalEntry, journal_query
 from mockmail.replay import Replay
 from mockmail.scenarios import Scenario, Style, resolve_scenario
 from mockmail.state import MockState
+from mockmail.watch import ScenarioWatcher
 
 
 class MockMailServer:
@@ -40,14 +41,20 @@ class MockMailServer:
         cors_origins: Iterable[str] = (),
         allowed_hosts: Iterable[str] = (),
         control_token: str | None = None,
+        basic_challenge: bool | None = None,
+        scenarios_dir: str | Path | None = None,
+        watch: bool = False,
     ) -> None:
         """``cors_origins`` and ``allowed_hosts`` add to the local Origins and Hosts (README, Security).
 
         With ``control_token``, ``/_mockmail/`` answers only requests carrying it as
         ``Authorization: Bearer TOKEN``; bound beyond loopback, one is made up when none is given
         (``control_token`` says which). ValueError for an origin that is not one.
+        ``basic_challenge`` (None: the scenario's) says whether a 401 carries ``WWW-Authenticate``.
+        ``scenarios_dir`` is the folder ``switch_scenario`` looks in (default: the scenario file's);
+        with ``watch``, the scenario is reloaded whenever its file changes, while the server runs.
         """
-        self.scenario = resolve_scenario(scenario)
+        loaded = resolve_scenario(scenario)
         self.style = style  # overrides the scenario's, across resets
         self.exposed = not is_loopback(host)
         if control_token is None and self.exposed:
@@ -60,19 +67,27 @@ class MockMailServer:
             check_hosts=not self.exposed,
             control_token=control_token,
         )
-        self.app: Flask = create_app(self.scenario, style=style, replay=replay, access=access)
+        self.app: Flask = create_app(loaded, style=style, replay=replay, access=access)
+        self.state.override(style=style, basic_challenge=basic_challenge)
+        self.state.scenarios_dir = Path(scenarios_dir) if scenarios_dir is not None else None
         self.host = host
         self.port = port
         self.log_requests = log_requests
         self.limits = limits
         self._server: HttpServer | None = None
         self._thread: threading.Thread | None = None
+        self._watcher = ScenarioWatcher(lambda: self.state) if watch else None
 
     @property
     def state(self) -> MockState:
         """The app's store, style and recorded internal errors."""
         state: MockState = self.app.extensions["mockmail"]
         return state
+
+    @property
+    def scenario(self) -> Scenario:
+        """The scenario running: the one given, or the last reset, reload or switch brought."""
+        return self.state.scenario
 
     @property
     def url(self) -> str:
@@ -102,13 +117,26 @@ class MockMailServer:
         assert self._server is not None
         self._thread = threading.Thread(target=self._server.serve_forever, name="mockmail", daemon=True)
         self._thread.start()
+        self._start_watching()
 
     def serve_forever(self) -> None:
         """Serve in this thread until ``stop()`` or Ctrl-C."""
         if self._server is None:
             self.bind()
         assert self._server is not None
-        self._server.serve_forever()
+        self._start_watching()
+        try:
+            self._server.serve_forever()
+        finally:
+            self._stop_watching()
+
+    def _start_watching(self) -> None:
+        if self._watcher is not None and not self._watcher.running:
+            self._watcher.start()
+
+    def _stop_watching(self) -> None:
+        if self._watcher is not None:
+            self._watcher.stop()
 
     def request_stop(self) -> None:
         """Make ``serve_forever()`` return soon, even one not yet started; safe in a signal handler.
@@ -120,6 +148,7 @@ class MockMailServer:
 
     def stop(self) -> None:
         """Stop serving, drop every connection and close the socket; within a second, whatever clients do."""
+        self._stop_watching()
         server, self._server = self._server, None
         if server is None:
             return
@@ -133,12 +162,26 @@ class MockMailServer:
         """Back to this server's scenario (or to ``scenario``, which then becomes its scenario).
 
         Accounts, tokens, faults and the journal all start again. ``style`` overrides the
-        scenario's style until the next reset.
+        scenario's style until the next reset. Without ``scenario`` no file is read, so a
+        fixture's reset before each test stays cheap: ``reload()`` reads the scenario's file again.
         """
-        if scenario is not None:
-            self.scenario = resolve_scenario(scenario)
-        self.state.reset(self.scenario)
-        self.state.style = style or self.style or self.scenario.style
+        self.state.reset(resolve_scenario(scenario) if scenario is not None else None, style=style)
+
+    def reload(self) -> None:
+        """Read the scenario's file again and reset to it, as ``POST /_mockmail/reset`` does.
+
+        ScenarioError for a file that is now bad, and nothing changes; the bundled scenario, or one
+        given already loaded without a file, is only reset.
+        """
+        self.state.reload()
+
+    def switch_scenario(self, name: str) -> Scenario:
+        """Reset to the scenario file called ``name`` (``team`` or ``team.yaml``) in the scenarios folder.
+
+        ValueError for a name with a path in it, LookupError for one not in the folder,
+        ScenarioError for a bad file; on any of them nothing changes.
+        """
+        return self.state.switch(name)
 
     def add_fault(self, spec: Mapping[str, Any]) -> FaultStatus:
         """Add a fault (the scenario's shape); ScenarioError names a bad one, which changes nothing."""
@@ -148,6 +191,16 @@ class MockMailServer:
     def faults(self) -> list[FaultStatus]:
         """The faults in order, with how often each matched and fired."""
         return self.state.faults.status()
+
+    def enable_fault(self, name: str, enabled: bool = True) -> FaultStatus:
+        """Switch a fault on or off, its counts kept (a disabled one neither matches nor counts).
+
+        KeyError if there is none of that name.
+        """
+        status = self.state.faults.enable(name, enabled)
+        if status is None:
+            raise KeyError(name)
+        return status
 
     def remove_fault(self, name: str) -> None:
         """Delete a fault; KeyError if there is none of that name."""

@@ -65,6 +65,10 @@ class MockMail:
     def faults(self) -> list[FaultStatus]:
         return self.server.faults()
 
+    def enable_fault(self, name: str, enabled: bool = True) -> FaultStatus:
+        """Switch a fault on (or off, ``enabled=False``), counts kept; KeyError for an unknown name."""
+        return self.server.enable_fault(name, enabled)
+
     def remove_fault(self, name: str) -> None:
         self.server.remove_fault(name)
 

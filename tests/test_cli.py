@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -152,6 +154,9 @@ def test_help_lists_the_options_with_defaults():
         "[default: 8025; 0<=x<=65535]",
         "--scenario FILE",
         "--style [wire|docs]",
+        "--scenarios DIR",
+        "--watch",
+        "--no-basic-challenge",
     ):
         assert text in output
 
@@ -162,8 +167,7 @@ def test_bound_beyond_loopback_it_warns_hides_tokens_and_guards_control(spawn: S
     local = url.replace("0.0.0.0", "127.0.0.1")
     assert requests.get(local + "/_mockmail/faults", timeout=5).status_code == 401
     assert requests.get(local + ACCOUNTS, headers=ALICE, timeout=5).status_code == 200
-    process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=10)
+    _, out, err = interrupt(process)
     token = re.search(
         r"^  control token: (\S+) \(/_mockmail/ needs Authorization: Bearer TOKEN\)$", out, re.M
     )
@@ -215,3 +219,67 @@ def test_a_malformed_origin_is_a_usage_error():
     result = CliRunner().invoke(main, ["serve", "--cors-origin", "localhost:3000"])
     assert result.exit_code == 2
     assert "Invalid value for '--cors-origin': 'localhost:3000' is not an origin" in result.output
+
+
+def rewrite(path: Path, text: str) -> None:
+    """Write ``text`` so that the file's stat surely changes (mtime can be coarse)."""
+    before = path.stat().st_mtime_ns
+    path.write_text(text, encoding="utf-8")
+    os.utime(path, ns=(before + 10**9, before + 10**9))
+
+
+def wait_for_status(url: str, token: str, expected: int, deadline: float = 3.0) -> None:
+    end = time.monotonic() + deadline
+    while requests.get(url + ACCOUNTS, headers={"Authorization": token}, timeout=5).status_code != expected:
+        assert time.monotonic() < end, f"{token} did not get {expected} within {deadline} s"
+        time.sleep(0.05)
+
+
+def test_watch_reloads_the_scenario_on_save_and_logs_each_reload(
+    spawn: Spawn, write_scenario: Callable[[str], Path]
+):
+    path = write_scenario("users: [{name: ann, token: ann-token}]\n")
+    process, url = spawn("--scenario", str(path), "--watch", "--quiet")
+    rewrite(path, "users: [{name: ben, token: ben-token}]\n")
+    wait_for_status(url, "ben-token", 200)
+    rewrite(path, "users: [{name: cat, token: 5}]\n")
+    error = f"{path}: users[0].token: expected a string, got 5 (line 1)"
+    end = time.monotonic() + 3
+    while requests.get(url + "/_mockmail/scenario", timeout=5).json()["error"] != error:
+        assert time.monotonic() < end
+        time.sleep(0.05)
+    still = requests.get(url + ACCOUNTS, headers={"Authorization": "ben-token"}, timeout=5).status_code
+    code, _, err = interrupt(process)
+    assert (still, code) == (200, 0)
+    assert re.search(rf"mockmail: reloaded {re.escape(str(path))}$", err, re.MULTILINE)
+    assert re.search(
+        rf"mockmail: {re.escape(str(path))} not reloaded: {re.escape(error)}$", err, re.MULTILINE
+    )
+    assert "Traceback" not in err
+
+
+def test_scenarios_names_the_folder_to_switch_within(spawn: Spawn, tmp_path: Path):
+    (tmp_path / "team.yaml").write_text("users: [{name: tim, token: tim-token}]\n", encoding="utf-8")
+    process, url = spawn("--scenarios", str(tmp_path), "--quiet")
+    shown = requests.get(url + "/_mockmail/scenario", timeout=5).json()
+    switched = requests.post(url + "/_mockmail/scenario", json={"name": "team"}, timeout=5)
+    tim = requests.get(url + ACCOUNTS, headers={"Authorization": "tim-token"}, timeout=5).status_code
+    interrupt(process)
+    assert (shown["folder"], shown["available"]) == (str(tmp_path), ["team.yaml"])
+    assert (switched.status_code, tim) == (200, 200)
+
+
+def test_no_basic_challenge_is_the_servers_setting(spawn: Spawn):
+    process, url = spawn("--no-basic-challenge", "--quiet")
+    plain, plain_url = spawn("--quiet")
+    without = requests.get(url + "/_mockmail/scenario", timeout=5).json()["basic_challenge"]
+    with_it = requests.get(plain_url + "/_mockmail/scenario", timeout=5).json()["basic_challenge"]
+    interrupt(process)
+    interrupt(plain)
+    assert (without, with_it) == (False, True)
+
+
+def test_a_missing_scenarios_folder_is_a_usage_error(tmp_path: Path):
+    result = CliRunner().invoke(main, ["serve", "--scenarios", str(tmp_path / "nope")])
+    assert result.exit_code == 2
+    assert "Invalid value for '--scenarios': Directory" in result.output

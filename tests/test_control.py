@@ -34,6 +34,7 @@ def test_add_list_delete_a_fault(url, alice):
         "name": "next-save",
         "matched": 0,
         "fired": 0,
+        "enabled": True,
         "spec": {"name": "next-save", "match": {"method": "PUT"}, "times": 1, "respond": "unauthorized"},
     }
     assert [save_bob(url), save_bob(url)] == [401, 200]
@@ -266,3 +267,96 @@ def test_the_journal_keeps_the_fields_sent_but_never_a_password(server: MockMail
     text = requests.get(server.url + "/_mockmail/journal", timeout=5).text
     assert "hunter2" not in text
     assert "s3cret" not in text
+
+
+# --- switching a fault on and off by name -----------------------------------------------------
+
+
+def test_patch_switches_a_fault_off_and_on_and_answers_its_listing(url, alice):
+    requests.post(url + FAULTS, json={"name": "auth/deny", "respond": "forbidden"}, timeout=5)
+    assert requests.get(url + ACCOUNTS, headers=alice, timeout=5).status_code == 403
+    off = requests.patch(url + FAULTS + "/auth/deny", json={"enabled": False}, timeout=5)
+    assert (off.status_code, off.json()) == (
+        200,
+        {
+            "name": "auth/deny",
+            "matched": 1,
+            "fired": 1,
+            "enabled": False,
+            "spec": {"name": "auth/deny", "respond": "forbidden"},
+        },
+    )
+    assert requests.get(url + ACCOUNTS, headers=alice, timeout=5).status_code == 200
+    listed = requests.get(url + FAULTS, timeout=5).json()["faults"]
+    assert [(f["name"], f["matched"], f["fired"], f["enabled"]) for f in listed] == [
+        ("auth/deny", 1, 1, False)
+    ]
+    on = requests.patch(url + FAULTS + "/auth/deny", json={"enabled": True}, timeout=5)
+    assert (on.status_code, on.json()["enabled"]) == (200, True)
+    assert requests.get(url + ACCOUNTS, headers=alice, timeout=5).status_code == 403
+
+
+def test_patching_an_unknown_fault_is_a_404(url):
+    response = requests.patch(url + FAULTS + "/nope", json={"enabled": True}, timeout=5)
+    assert (response.status_code, response.json()) == (404, {"error": "no fault named 'nope'"})
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        ("enabled=true", 'expected {"enabled": true} or {"enabled": false}'),
+        ("[true]", 'expected {"enabled": true} or {"enabled": false}'),
+        ("null", 'expected {"enabled": true} or {"enabled": false}'),
+        ("{}", 'missing key \'enabled\'; expected {"enabled": true} or {"enabled": false}'),
+        ('{"enabled": "yes"}', "enabled: expected true or false, got 'yes'"),
+        ('{"enabled": 1}', "enabled: expected true or false, got 1"),
+        ('{"enabled": null}', "enabled: expected true or false, got null"),
+        ('{"enabled": true, "times": 1}', "unknown key 'times' (allowed: enabled)"),
+    ],
+)
+def test_a_patch_that_is_not_exactly_enabled_true_or_false_is_refused(url, alice, body, error):
+    requests.post(url + FAULTS, json={"name": "deny", "respond": "forbidden"}, timeout=5)
+    headers = {"Content-Type": "application/json"}
+    response = requests.patch(url + FAULTS + "/deny", data=body, headers=headers, timeout=5)
+    assert (response.status_code, response.json()) == (400, {"error": error})
+    assert [f["enabled"] for f in requests.get(url + FAULTS, timeout=5).json()["faults"]] == [True]
+
+
+def test_a_foreign_pages_patch_is_refused_and_a_local_ones_allowed(url, alice):
+    requests.post(url + FAULTS, json={"name": "deny", "respond": "forbidden"}, timeout=5)
+    foreign = requests.patch(
+        url + FAULTS + "/deny", json={"enabled": False}, headers={"Origin": "https://evil.example"}, timeout=5
+    )
+    assert foreign.status_code == 403
+    assert requests.get(url + ACCOUNTS, headers=alice, timeout=5).status_code == 403
+    local = requests.patch(
+        url + FAULTS + "/deny",
+        json={"enabled": False},
+        headers={"Origin": "http://localhost:3000"},
+        timeout=5,
+    )
+    assert local.status_code == 200
+    assert local.headers["Access-Control-Allow-Origin"] == "http://localhost:3000"
+
+
+def test_a_patch_needs_the_control_token_when_one_is_set(alice):
+    with MockMailServer(control_token="secret") as server:
+        server.add_fault({"name": "deny", "respond": "forbidden"})
+        refused = requests.patch(server.url + FAULTS + "/deny", json={"enabled": False}, timeout=5)
+        allowed = requests.patch(
+            server.url + FAULTS + "/deny",
+            json={"enabled": False},
+            headers={"Authorization": "Bearer secret"},
+            timeout=5,
+        )
+    assert (refused.status_code, allowed.status_code) == (401, 200)
+
+
+def test_a_fault_may_be_added_switched_off(url, alice):
+    added = requests.post(
+        url + FAULTS, json={"name": "later", "enabled": False, "respond": "forbidden"}, timeout=5
+    )
+    assert (added.status_code, added.json()["fault"]["enabled"]) == (201, False)
+    assert requests.get(url + ACCOUNTS, headers=alice, timeout=5).status_code == 200
+    assert requests.patch(url + FAULTS + "/later", json={"enabled": True}, timeout=5).json()["matched"] == 0
+    assert requests.get(url + ACCOUNTS, headers=alice, timeout=5).status_code == 403

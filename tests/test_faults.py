@@ -422,3 +422,52 @@ def test_only_requests_a_latency_fault_may_delay_wait_on_a_worker(
     assert server.state.may_block(request_environ) is waits
     server.clear_faults()
     assert server.state.may_block(request_environ) is False
+
+
+# --- presets: declared switched off, switched on and off by name ----------------------------
+
+
+def test_a_fault_declared_disabled_neither_matches_nor_counts_until_enabled(serve: Serve):
+    server = serve("faults:\n  - {name: preset, enabled: false, times: 1, respond: forbidden}\n")
+    assert [outcome(server) for _ in range(2)] == [200, 200]
+    assert [(f.name, f.matched, f.fired, f.enabled) for f in server.faults()] == [("preset", 0, 0, False)]
+    status = server.enable_fault("preset")
+    assert (status.matched, status.fired, status.enabled) == (0, 0, True)
+    assert [outcome(server) for _ in range(2)] == [403, 200]
+    assert [(f.matched, f.fired) for f in server.faults()] == [(2, 1)]
+
+
+def test_switching_a_fault_off_and_on_keeps_its_counts(serve: Serve):
+    server = serve("faults:\n  - {name: third, every: 3, respond: server_error}\n")
+    assert [outcome(server) for _ in range(2)] == [200, 200]
+    server.enable_fault("third", enabled=False)
+    assert [outcome(server) for _ in range(3)] == [200, 200, 200]  # not counted while off
+    assert [(f.matched, f.fired, f.enabled) for f in server.faults()] == [(2, 0, False)]
+    server.enable_fault("third")
+    assert outcome(server) == 500  # the third match, counting on from before
+    assert [(f.matched, f.fired) for f in server.faults()] == [(3, 1)]
+
+
+def test_a_disabled_fault_lets_a_later_one_answer(serve: Serve):
+    server = serve(
+        "faults:\n  - {name: first, enabled: false, respond: forbidden}\n  - {name: second, respond: unavailable}\n"
+    )
+    assert outcome(server) == 503
+    server.enable_fault("first")
+    assert outcome(server) == 403
+
+
+def test_a_disabled_latency_fault_neither_delays_nor_sends_requests_to_a_worker(serve: Serve):
+    server = serve("faults:\n  - {name: slow, enabled: false, respond: {delay_ms: 2000}}\n")
+    assert server.state.may_block(environ()) is False
+    started = time.monotonic()
+    assert outcome(server) == 200
+    assert time.monotonic() - started < 1
+    server.enable_fault("slow")
+    assert server.state.may_block(environ()) is True
+
+
+def test_enabling_an_unknown_fault_is_a_key_error(serve: Serve):
+    server = serve("")
+    with pytest.raises(KeyError):
+        server.enable_fault("nope")

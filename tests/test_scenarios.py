@@ -504,3 +504,32 @@ def test_cors_origins_are_read_and_checked(write_scenario):
         f"FILE: cors_origins[2]: {expected}, got 'localhost' (line 4)",
     ]
     assert load_scenario(write_scenario("users: []\n")).cors_origins == ()
+
+
+def test_a_fault_may_be_declared_disabled_and_enabled_is_checked(write_scenario):
+    scenario = load_scenario(
+        write_scenario("faults:\n  - {respond: reset, enabled: false}\n  - respond: reset\n")
+    )
+    assert [fault.enabled for fault in scenario.faults] == [False, True]
+    text = "faults:\n  - respond: reset\n    enabled: 'no'\n"
+    assert (
+        error_for(write_scenario, text)
+        == "FILE: faults[0].enabled: expected true or false, got 'no' (line 3)"
+    )
+
+
+def test_basic_challenge_is_read_and_checked(write_scenario):
+    assert load_scenario(write_scenario("basic_challenge: false\n")).basic_challenge is False
+    assert load_scenario(write_scenario("users: []\n")).basic_challenge is True
+    assert (
+        error_for(write_scenario, "users: []\nbasic_challenge: 0\n")
+        == "FILE: basic_challenge: expected true or false, got 0 (line 2)"
+    )
+
+
+def test_a_scenario_from_a_file_remembers_its_path_and_others_have_none(write_scenario):
+    path = write_scenario("users: []\n")
+    assert load_scenario(path).path == path
+    assert load_scenario(str(path)).source == str(path)
+    assert default_scenario().path is None
+    assert parse_scenario("users: []\n", str(path)).path is None
