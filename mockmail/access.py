@@ -32,6 +32,8 @@ from mockmail.wsgi import Environ, WsgiApp
 LOCAL_NAMES = ("localhost", ".localhost", "127.0.0.1")  # werkzeug's form: ".x" allows every name under x
 IPV6_LOOPBACK = "[::1]"
 CONTROL_PREFIX = "/_mockmail/"
+OPEN_PATHS = frozenset({CONTROL_PREFIX})  # the workbench page: no data in it
+STATIC = "/_mockmail/static/"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -112,9 +114,11 @@ class Access:
         method = environ.get("REQUEST_METHOD", "")
         origin = environ.get("HTTP_ORIGIN")
         allowed = origin is None or policy.allows_origin(origin)
-        control = environ.get("PATH_INFO", "").startswith(CONTROL_PREFIX)
-        # A preflight never carries credentials (the Fetch standard), so it is answered without the token.
-        if control and method != "OPTIONS" and not policy.bears_control_token(environ):
+        path = environ.get("PATH_INFO", "")
+        # A preflight never carries credentials (the Fetch standard), so it is answered without the
+        # token; nor does a page being opened, which holds no data: it asks for the token itself.
+        guarded = path.startswith(CONTROL_PREFIX) and path not in OPEN_PATHS and not path.startswith(STATIC)
+        if guarded and method != "OPTIONS" and not policy.bears_control_token(environ):
             return _unauthorized(start_response, origin if allowed else None)
         if origin is not None and not allowed:
             return self._foreign(environ, start_response, method, origin)

@@ -20,6 +20,7 @@ from mockmail.replay import Replay, ReplayMiddleware
 from mockmail.responses import render_error, unauthorized
 from mockmail.scenarios import Scenario, Style, resolve_scenario
 from mockmail.state import MockState
+from mockmail.workbench import workbench
 from mockmail.wsgi import BODY_LIMIT, WsgiApp
 
 log = logging.getLogger("mockmail")
@@ -40,11 +41,11 @@ def create_app(
     and the control token.
     """
     scenario = resolve_scenario(scenario)
-    app = Flask("mockmail")
+    app = Flask("mockmail", static_folder=None)  # the workbench serves its own files under /_mockmail/
     app.config["MAX_CONTENT_LENGTH"] = BODY_LIMIT
     app.json.sort_keys = False  # type: ignore[attr-defined]  # control answers keep their reading order
     state = app.extensions["mockmail"] = MockState(
-        scenario=scenario, style=style or scenario.style, replay=replay
+        scenario=scenario, style=style or scenario.style, replay=replay, style_override=style
     )
     # The path is made canonical first, so `//_mockmail/...` cannot slip past the access rules,
     # which refuse a foreign Host or page and answer preflights before anything else runs.
@@ -59,6 +60,7 @@ def create_app(
     app.register_blueprint(api)
     app.register_blueprint(control)
     app.register_blueprint(journal_api)
+    app.register_blueprint(workbench)
     app.register_error_handler(ApiError, render_error)
     app.register_error_handler(Unauthorized, lambda _: unauthorized())
     app.register_error_handler(HTTPException, _http_error)

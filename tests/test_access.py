@@ -276,3 +276,36 @@ def test_on_loopback_there_is_no_control_token_unless_given(server: MockMailServ
     assert server.control_token is None
     assert not server.exposed
     assert requests.get(server.url + "/_mockmail/faults", timeout=5).status_code == 200
+
+
+def test_a_local_page_may_preflight_patch_under_control_but_the_api_keeps_the_real_methods(
+    server: MockMailServer,
+):
+    def allowed_methods(path: str) -> str:
+        answer = requests.options(
+            server.url + path,
+            headers={"Origin": "http://localhost:3000", "Access-Control-Request-Method": "PATCH"},
+            timeout=5,
+        )
+        return answer.headers["Access-Control-Allow-Methods"]
+
+    assert allowed_methods("/_mockmail/faults/slow") == "GET, POST, PUT, PATCH, DELETE"
+    assert allowed_methods(ACCOUNTS) == "GET, POST, PUT, DELETE"
+
+
+def test_the_workbench_page_opens_without_the_control_token_its_data_does_not(guarded: MockMailServer):
+    page = requests.get(guarded.url + "/_mockmail/", timeout=5)
+    assert page.status_code == 200
+    assert "text/html" in page.headers["Content-Type"]
+    assert guarded.control_token not in page.text
+    assert requests.get(guarded.url + "/_mockmail/static/workbench.js", timeout=5).status_code == 200
+    assert requests.get(guarded.url + "/_mockmail/users", timeout=5).status_code == 401
+    assert requests.get(guarded.url + "/_mockmail/staticx", timeout=5).status_code == 401
+    for sneaky in (
+        "/_mockmail/static/../users",
+        "/_mockmail/static/%2e%2e/users",
+        "/_mockmail/static/..%2fusers",
+    ):
+        with socket.create_connection((guarded.host, guarded.port), timeout=5) as sock:
+            sock.sendall(f"GET {sneaky} HTTP/1.1\r\nHost: localhost\r\n\r\n".encode())
+            assert sock.recv(4096).startswith(b"HTTP/1.1 404 "), sneaky
