@@ -25,7 +25,7 @@ api = Blueprint("mockmail_api", __name__)
 View = Callable[..., Response]
 
 
-def _routes(path: str, methods: list[str]) -> Callable[[View], View]:
+def routes(path: str, methods: list[str]) -> Callable[[View], View]:
     """Register a view, behind the faults, on the bare path and its ``.json``/``.xml``/``.tml`` twins."""
 
     def register(view: View) -> View:
@@ -38,19 +38,19 @@ def _routes(path: str, methods: list[str]) -> Callable[[View], View]:
     return register
 
 
-@_routes(ACCOUNTS, ["GET", "PUT"])
+@routes(ACCOUNTS, ["GET", "PUT"])
 def accounts(extension: str = "json") -> Response:
     """``GET`` lists the user's accounts; ``PUT`` updates one, found by its email."""
     mock, call = mock_state(), api_request()
-    user = _authenticated(call.caller)
+    user = authenticated(call.caller)
     if request.method in ("GET", "HEAD"):  # HEAD: the GET's headers (Werkzeug routes it with GET)
-        return _success(mock, listed_accounts(user, mock.store.accounts(user)), extension)
+        return success(mock, listed_accounts(user, mock.store.accounts(user)), extension)
     change = parse_update(call.parameters())
     account = mock.store.update(user, change, datetime.now())
-    return _success(mock, updated_account(account, change.email, user.default_account), extension)
+    return success(mock, updated_account(account, change.email, user.default_account), extension)
 
 
-@_routes(AUTHENTICATION, ["POST"])
+@routes(AUTHENTICATION, ["POST"])
 def authentication(extension: str = "json") -> Response:
     """Log in with ``userName`` and ``password``; the answer carries the user's token (201)."""
     params = api_request().parameters()
@@ -66,11 +66,13 @@ def _api_date_time(moment: datetime) -> str:
     return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond:06d}0Z"
 
 
-def _success(mock: MockState, data: Any, extension: str) -> Response:
+def success(mock: MockState, data: Any, extension: str) -> Response:
+    """A 200 carrying ``data`` in the scenario's style."""
     return render(docs_style(data) if mock.style == "docs" else envelope(data), 200, extension)
 
 
-def _authenticated(caller: User | None) -> User:
+def authenticated(caller: User | None) -> User:
+    """The caller, or the real 401 when the request carries no valid credentials."""
     if caller is None:
         raise Unauthorized()
     return caller

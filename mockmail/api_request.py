@@ -37,6 +37,7 @@ class ApiRequest:
         self.path = normalize_path(environ.get("PATH_INFO", ""))  # as faults and replays compare it
         self.params: dict[str, str] | None = None  # once parsed
         self.fault: str | None = None  # the fault that answered instead of the handler
+        self.reason: str | None = None  # why mockmail answered as it did (X-Mockmail-Reason)
 
     @classmethod
     def of(cls, environ: Environ, store: AccountStore) -> ApiRequest:

@@ -30,13 +30,20 @@ def reason_phrase(status: int) -> str:
 
 
 class ApiError(Exception):
-    """An error answered in the API's error envelope."""
+    """An error answered in the API's error envelope; ``reason`` says why mockmail answered it.
 
-    def __init__(self, status: int, message: str, hresult: int = HRESULT_EXCEPTION) -> None:
+    The reason is mockmail's own, sent as ``X-Mockmail-Reason`` and kept in the journal; the
+    envelope stays the real server's.
+    """
+
+    def __init__(
+        self, status: int, message: str, hresult: int = HRESULT_EXCEPTION, *, reason: str | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.hresult = hresult
+        self.reason = reason
 
 
 class Unauthorized(Exception):
