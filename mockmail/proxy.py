@@ -6,9 +6,20 @@ import http.client
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-# Headers about this hop, not the exchange: the upstream connection sets its own.
+# Headers about this hop, not the exchange: the upstream connection sets its own, and the
+# credentials a client gives a proxy are for mockmail, never for the portal.
 HOP_BY_HOP = frozenset(
-    {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade", "host"}
+    {
+        "connection",
+        "keep-alive",
+        "proxy-connection",
+        "proxy-authorization",
+        "transfer-encoding",
+        "te",
+        "trailer",
+        "upgrade",
+        "host",
+    }
 )
 # Asked of the upstream instead of the client's gzip: a recording keeps bodies a person can read.
 NOT_FORWARDED = frozenset({"content-length", "accept-encoding"})

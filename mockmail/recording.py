@@ -24,6 +24,7 @@ NOISY_HEADERS = frozenset(
 
 # The portal's CORS answers speak for the portal's origin; mockmail's Access middleware adds its
 # own, and a second Access-Control-Allow-Origin makes a browser refuse the answer.
+MAX_JSON_DEPTH = 64  # Json.NET's JsonReader.MaxDepth: the real server reads no deeper
 CORS_PREFIX = "access-control-"
 # A temporary file of write_atomically: ".NAME.PID.RANDOM.tmp", the PID of the writing process.
 _TEMPORARY = re.compile(r"\.(?P<name>.+)\.(?P<pid>[0-9]+)\.[A-Za-z0-9_]+\.tmp")
@@ -322,6 +323,21 @@ def kept_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict
     return {name: values[0] if len(values) == 1 else tuple(values) for name, values in kept.items()}
 
 
+def _depth_at_most(value: Any, limit: int) -> bool:
+    """Whether ``value``'s lists and mappings nest at most ``limit`` deep (walked without recursion)."""
+    level = [value] if isinstance(value, dict | list) else []
+    for _ in range(limit):
+        level = [
+            item
+            for container in level
+            for item in (container.values() if isinstance(container, dict) else container)
+            if isinstance(item, dict | list)
+        ]
+        if not level:
+            return True
+    return not level
+
+
 def decode_body(content_type: str, data: bytes) -> Body:
     """A body as a recording keeps it: JSON and forms as mappings, anything else as text."""
     if not data:
@@ -331,9 +347,11 @@ def decode_body(content_type: str, data: bytes) -> Body:
     if mimetype == "application/json" or mimetype.endswith("+json"):
         try:
             parsed: Body = json.loads(text)
-            return parsed
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):  # Python's json reads nesting by recursion
             return text
+        # Kept as text past the real server's own limit (Json.NET's MaxDepth), so redaction and the
+        # YAML writer, which walk a mapping by recursion too, never meet a body too deep for them.
+        return parsed if _depth_at_most(parsed, MAX_JSON_DEPTH) else text
     if mimetype == "application/x-www-form-urlencoded":
         return dict(parse_qsl(text, keep_blank_values=True))
     return text

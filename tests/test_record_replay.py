@@ -834,3 +834,38 @@ def test_temporary_files_a_killed_recorder_left_are_removed_at_the_next_start(
     assert not [leftover for leftover in left if leftover.exists()]
     assert all(leftover.exists() for leftover in kept)
     assert sorted(item.name for item in tmp_path.glob("*.tmp")) == sorted(item.name for item in kept)
+
+
+@pytest.mark.parametrize("depth", [65, 100_000])
+def test_a_body_nested_past_the_real_servers_limit_is_recorded_as_text(tmp_path: Path, depth: int):
+    path = tmp_path / "deep.yaml"
+    deep = "[" * depth + "]" * depth
+    with StubPortal() as portal:
+        portal.answer(ACCOUNTS, 200, [("Content-Type", "application/json")], deep)
+        with MockMailServer(replay=Replay(path, mode="all", upstream=portal.url)) as recorder:
+            answer = requests.put(
+                recorder.url + ACCOUNTS,
+                data=deep,
+                headers={"Authorization": TOKEN, "Content-Type": "application/json"},
+                timeout=10,
+            )
+            assert recorder.state.errors == []
+    assert (answer.status_code, answer.text) == (200, deep)
+    (interaction,) = yaml.safe_load(path.read_text())["interactions"]
+    assert interaction["request"]["body"] == deep
+    assert interaction["response"]["body"] == deep
+
+
+def test_credentials_for_the_proxy_are_not_passed_on_to_the_portal(tmp_path: Path):
+    with StubPortal() as portal:
+        portal.answer(ACCOUNTS, 200, [("Content-Type", "application/json")], "{}")
+        with MockMailServer(replay=Replay(tmp_path / "r.yaml", mode="all", upstream=portal.url)) as recorder:
+            requests.get(
+                recorder.url + ACCOUNTS,
+                headers={"Authorization": TOKEN, "Proxy-Authorization": "Basic dXNlcjpwcm94eS1zZWNyZXQ="},
+                timeout=5,
+            )
+        (seen,) = portal.seen
+    names = [name.lower() for name, _ in seen.headers]
+    assert "authorization" in names
+    assert "proxy-authorization" not in names
