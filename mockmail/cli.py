@@ -314,6 +314,11 @@ def _serve(
     click.echo("mockmail stopped")
 
 
+# A summary a person reads: a scenario of 100,000 users would print megabytes before serving.
+SUMMARY_USERS = 20
+SUMMARY_ACCOUNTS = 10
+
+
 def _summary(scenario: Scenario, style: Style, replay: Replay | None, *, hide_tokens: bool) -> str:
     lines = []
     if replay is not None:
@@ -322,9 +327,15 @@ def _summary(scenario: Scenario, style: Style, replay: Replay | None, *, hide_to
             f"  recording: {replay.path} (mode {replay.mode}{upstream}; on a miss: {replay.on_miss})"
         )
     lines.append(f"  scenario: {scenario.source} (style {style})")
-    for user in scenario.users:
-        emails = ", ".join(account.email for account in user.accounts) or "no accounts"
+    for user in scenario.users[:SUMMARY_USERS]:
+        emails = ", ".join(account.email for account in user.accounts[:SUMMARY_ACCOUNTS]) or "no accounts"
+        if len(user.accounts) > SUMMARY_ACCOUNTS:
+            emails += f" and {len(user.accounts) - SUMMARY_ACCOUNTS:,} more"
         # Bound beyond loopback, the output may end up where the tokens should not (a shared CI log).
         token = "token in the scenario file" if hide_tokens else f"token {user.token}"
         lines.append(f"  user {user.name}: {token}; accounts: {emails}")
+    if len(scenario.users) > SUMMARY_USERS:
+        lines.append(
+            f"  and {len(scenario.users) - SUMMARY_USERS:,} more users (GET /_mockmail/users lists them)"
+        )
     return "\n".join(lines)

@@ -283,3 +283,18 @@ def test_a_missing_scenarios_folder_is_a_usage_error(tmp_path: Path):
     result = CliRunner().invoke(main, ["serve", "--scenarios", str(tmp_path / "nope")])
     assert result.exit_code == 2
     assert "Invalid value for '--scenarios': Directory" in result.output
+
+
+def test_the_summary_of_a_large_scenario_stays_short(spawn: Spawn, write_scenario: Callable[[str], Path]):
+    users = "".join(
+        f"  - {{name: u{n}, token: t{n}, accounts: [{', '.join(f'{{email: a{k}@u{n}.test}}' for k in range(12))}]}}\n"
+        for n in range(25)
+    )
+    process, _ = spawn("--scenario", str(write_scenario("users:\n" + users)), "--quiet")
+    _, out, _ = interrupt(process)
+    lines = out.splitlines()
+    assert len(lines) == 1 + 20 + 1 + 1  # scenario, 20 users, "and 5 more users", stopped
+    assert lines[1] == (
+        "  user u0: token t0; accounts: " + ", ".join(f"a{k}@u0.test" for k in range(10)) + " and 2 more"
+    )
+    assert lines[21] == "  and 5 more users (GET /_mockmail/users lists them)"
