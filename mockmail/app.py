@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
+import mockmail.account_routes  # noqa: F401  # registers the account calls on the api blueprint
 from mockmail.access import Access, AccessPolicy, with_origins
 from mockmail.api import api
 from mockmail.control import control

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 from xml.etree import ElementTree
 
 from mockmail.errors import (
     BAD_EMAIL_MESSAGE,
+    EMPTY_ADDRESS_MESSAGE,
     EMPTY_EMAIL_MESSAGE,
     HRESULT_ARGUMENT,
     HRESULT_EXCEPTION,
@@ -23,9 +25,25 @@ from mockmail.errors import (
     HRESULT_OVERFLOW,
     HRESULT_XML,
     ApiError,
+    argument_error,
+    argument_null,
 )
 from mockmail.json_reader import read_json
-from mockmail.models import ENCRYPTION_TYPES, SASL_MECHANISMS, AccountUpdate
+from mockmail.models import ENCRYPTION_TYPES, SASL_MECHANISMS, AccountUpdate, NewAccount
+from mockmail.signatures import (
+    CREATE_ACCOUNT,
+    CREATE_ACCOUNT_SIMPLE,
+    DELETE_ACCOUNT,
+    GET_ACCOUNT,
+    GET_ACCOUNT_DEFAULTS,
+    SET_ACCOUNT_ENABLE,
+    SET_DEFAULT_ACCOUNT,
+    SET_EMAIL_IN_FOLDER,
+    UPDATE_ACCOUNT,
+    UPDATE_USER_ACTIVITY,
+    Method,
+    ParamType,
+)
 from mockmail.xml_text import xml_char_error
 
 Params = Mapping[str, str]
@@ -82,45 +100,149 @@ def xml_params(body: bytes) -> list[tuple[str, str]]:
     return [(child.tag, "".join(child.itertext())) for child in root]
 
 
-def parse_update(params: Params) -> AccountUpdate:
-    """Bind the parameters of ``PUT /api/2.0/mail/accounts``, failing as the real server does.
+def bind(method: Method, params: Params) -> dict[str, Any]:
+    """Each of ``method``'s parameters converted by its type, in the method's order; absent strings are None.
 
-    Conversions run first, in the method's parameter order, as the framework binds them
-    before the method body checks the email.
+    The framework converts every argument before the method body runs, so a bad number
+    fails before any check of the method's own.
     """
-    port = to_int(params.get("port"))
-    smtp_port = to_int(params.get("smtp_port"))
-    smtp_auth = to_bool(params.get("smtp_auth"))
-    restrict = to_bool(params.get("restrict"))
-    incoming_encryption_type = to_enum(params.get("incoming_encryption_type"), ENCRYPTION_TYPES)
-    outcoming_encryption_type = to_enum(params.get("outcoming_encryption_type"), ENCRYPTION_TYPES)
-    auth_type_in = to_enum(params.get("auth_type_in"), SASL_MECHANISMS)
-    auth_type_smtp = to_enum(params.get("auth_type_smtp"), SASL_MECHANISMS)
-    email = params.get("email")
+    return {param.name: _CONVERTERS[param.type](params.get(param.name.lower())) for param in method.params}
+
+
+def parse_update(params: Params) -> AccountUpdate:
+    """Bind the parameters of ``PUT /api/2.0/mail/accounts``, failing as the real server does."""
+    values = bind(UPDATE_ACCOUNT, params)
+    email = values.pop("email")
     if not email:
         raise ApiError(400, EMPTY_EMAIL_MESSAGE, HRESULT_ARGUMENT)
     display, address = parse_address(email)
-    change = AccountUpdate(
-        email=f'"{display}" <{address}>' if display else address,
-        address=address.lower(),
-        name=params.get("name"),
-        account=params.get("account"),
-        password=params.get("password"),
-        server=params.get("server"),
-        port=port,
-        smtp_account=params.get("smtp_account"),
-        smtp_password=params.get("smtp_password"),
-        smtp_server=params.get("smtp_server"),
-        smtp_port=smtp_port,
-        smtp_auth=smtp_auth,
-        restrict=restrict,
-        incoming_encryption_type=incoming_encryption_type,
-        outcoming_encryption_type=outcoming_encryption_type,
-        auth_type_in=auth_type_in,
-        auth_type_smtp=auth_type_smtp,
-    )
+    change = AccountUpdate(email=address_text(display, address), address=address.lower(), **values)
     _check_xml_text(change)
     return change
+
+
+def parse_create(params: Params) -> NewAccount:
+    """Bind ``POST /api/2.0/mail/accounts``: the email goes straight to ``new MailAddress(email)``."""
+    values = bind(CREATE_ACCOUNT, params)
+    display, address = mail_address(values.pop("email"))
+    new = NewAccount(email=address_text(display, address), address=address.lower(), **values)
+    _check_xml_text(new)
+    return new
+
+
+@dataclass(frozen=True, slots=True)
+class SimpleAccount:
+    """``POST /api/2.0/mail/accounts/simple``: the email as sent and the password for every server."""
+
+    email: str
+    password: str
+
+
+def parse_simple(params: Params) -> SimpleAccount:
+    """Bind ``accounts/simple``; an empty email is ``ArgumentException("Empty email", "email")``."""
+    values = bind(CREATE_ACCOUNT_SIMPLE, params)
+    if not values["email"]:
+        raise argument_error("Empty email", "email", reason="the request names no email")
+    simple = SimpleAccount(email=values["email"], password=values["password"] or "")
+    _check_xml_text(simple)
+    return simple
+
+
+@dataclass(frozen=True, slots=True)
+class NamedAccount:
+    """An ``email`` parameter as sent, and the address ``MailAddress`` finds in it (case kept)."""
+
+    sent: str
+    address: str
+
+    @property
+    def key(self) -> str:
+        """The address as the store keys it: lower case."""
+        return self.address.lower()
+
+
+def parse_delete(params: Params) -> NamedAccount:
+    """Bind ``DELETE /api/2.0/mail/accounts``; no email is ``ArgumentException("Email empty", "email")``."""
+    return _named(bind(DELETE_ACCOUNT, params)["email"], empty=argument_error)
+
+
+def parse_single(params: Params) -> NamedAccount:
+    """Bind ``GET /api/2.0/mail/accounts/single``, checked as the delete is."""
+    return _named(bind(GET_ACCOUNT, params)["email"], empty=argument_error)
+
+
+def parse_state(params: Params) -> tuple[NamedAccount, bool]:
+    """Bind ``PUT accounts/state``: the account and whether to enable it (no email: ArgumentNullException)."""
+    values = bind(SET_ACCOUNT_ENABLE, params)
+    return _named(values["email"], empty=None), values["state"]
+
+
+def parse_default(params: Params) -> tuple[str, bool]:
+    """Bind ``PUT accounts/default``: the email lowercased (never parsed as an address) and ``isDefault``."""
+    values = bind(SET_DEFAULT_ACCOUNT, params)
+    if not values["email"]:
+        raise argument_null("email", reason="the request names no email")
+    return values["email"].lower(), values["isDefault"]
+
+
+@dataclass(frozen=True, slots=True)
+class SetupsQuery:
+    """``GET accounts/setups``: the email as sent, as ``MailAddress`` shows it, bare; and the action."""
+
+    sent: str
+    shown: str
+    address: str
+    action: str | None
+
+
+def parse_setups(params: Params) -> SetupsQuery:
+    """Bind ``GET accounts/setups``; the email goes straight to ``new MailAddress(email)``."""
+    values = bind(GET_ACCOUNT_DEFAULTS, params)
+    display, address = mail_address(values["email"])
+    return SetupsQuery(values["email"], address_text(display, address), address, values["action"])
+
+
+def parse_email_in_folder(params: Params) -> tuple[int, str | None]:
+    """Bind ``PUT accounts/emailinfolder``: a negative id is ``ArgumentNullException("mailbox_id")``."""
+    values = bind(SET_EMAIL_IN_FOLDER, params)
+    if values["mailbox_id"] < 0:
+        raise argument_null("mailbox_id", reason="mailbox_id is negative")
+    folder: str | None = values["email_in_folder"]
+    message = xml_char_error(folder) if folder else None
+    if message is not None:
+        raise ApiError(400, message, HRESULT_ARGUMENT)
+    return values["mailbox_id"], folder
+
+
+def parse_user_activity(params: Params) -> bool:
+    """Bind ``PUT accounts/updateuseractivity``: ``userOnline``."""
+    online: bool = bind(UPDATE_USER_ACTIVITY, params)["userOnline"]
+    return online
+
+
+def mail_address(text: str | None) -> tuple[str, str]:
+    """``new MailAddress(text)``: null and empty are 400s naming ``address``; malformed is the 500."""
+    if text is None:
+        raise argument_null("address", reason="the request names no email")
+    if not text:
+        raise argument_error(EMPTY_ADDRESS_MESSAGE, "address", reason="the request's email is empty")
+    return parse_address(text)
+
+
+def _named(email: str | None, *, empty: Callable[..., ApiError] | None) -> NamedAccount:
+    """The method's check for an empty email, then ``new MailAddress(email)``.
+
+    ``empty`` makes the check's ``ArgumentException``; None means ``ArgumentNullException("email")``.
+    """
+    if not email:
+        reason = "the request names no email"
+        raise empty("Email empty", "email", reason=reason) if empty else argument_null("email", reason=reason)
+    return NamedAccount(sent=email, address=parse_address(email)[1])
+
+
+def address_text(display: str, address: str) -> str:
+    """``MailAddress.ToString()``: the address, quoted display name first when there is one."""
+    return f'"{display}" <{address}>' if display else address
 
 
 def parse_address(text: str) -> tuple[str, str]:
@@ -156,7 +278,7 @@ def _split_named(text: str) -> tuple[str, str] | None:
     return display.strip(), address.strip()
 
 
-def _check_xml_text(change: AccountUpdate) -> None:
+def _check_xml_text(change: AccountUpdate | NewAccount | SimpleAccount) -> None:
     """Refuse text the XML answers could not carry, with the error .NET's ``XmlWriter`` gives for it.
 
     Stored or echoed, it would break the ``.xml`` answers about the account; refused, nothing changes.
@@ -237,3 +359,12 @@ def _encoding_message(body: bytes) -> str:
         return "Data at the root level is invalid. Line 1, position 1."
     name, position = declared.group(2).decode("latin-1"), declared.start(2) - body.find(b"<") + 1
     return f"System does not support '{name}' encoding. Line 1, position {position}."
+
+
+_CONVERTERS: dict[ParamType, Callable[[str | None], Any]] = {
+    ParamType.STRING: lambda text: text,
+    ParamType.INT: to_int,
+    ParamType.BOOL: to_bool,
+    ParamType.ENCRYPTION: lambda text: to_enum(text, ENCRYPTION_TYPES),
+    ParamType.SASL: lambda text: to_enum(text, SASL_MECHANISMS),
+}

@@ -10,10 +10,19 @@ HRESULT_FORMAT = -2146233033
 HRESULT_OVERFLOW = -2146233066
 HRESULT_HTTP = -2147467259
 HRESULT_XML = -2146232000  # XmlException
+HRESULT_NULL = -2147467261  # ArgumentNullException and NullReferenceException (E_POINTER)
 
 GENERIC_MESSAGE = "Some unexpected error has occurred. Please try again later."
 EMPTY_EMAIL_MESSAGE = "Value does not fall within the expected range."
 BAD_EMAIL_MESSAGE = "The specified string is not in the form required for an e-mail address."
+# ArgumentException(message, paramName).Message on the server's runtime (Mono): the name on a line of its own.
+PARAMETER_LINE = "\nParameter name: {}"
+NULL_VALUE_MESSAGE = "Value cannot be null."  # ArgumentNullException(paramName)
+EMPTY_ADDRESS_MESSAGE = "The parameter 'address' cannot be an empty string."  # new MailAddress("")
+ACCOUNT_NOT_FOUND_MESSAGE = "Account not found"  # MailApi.SetDefaultAccount
+ENABLE_FAILED_MESSAGE = "EnableMaibox failed."  # MailApi.SetAccountEnable; the typo is the real one
+REMOVE_RUNNING_MESSAGE = "Remove mailbox operation already running."  # OperationEngine.RemoveMailbox
+CANNOT_DELETE_MESSAGE = "Mailbox with specified email can't be deleted"  # MailApi.DeleteAccount
 
 # The real server's own reason phrases (ApiHttpHandlerBase.SetError); clients ignore them.
 REASON_PHRASES = {
@@ -50,6 +59,21 @@ class Unauthorized(Exception):
     """The request carries no valid credentials: the plain-text 401."""
 
 
-def generic_error() -> ApiError:
+def generic_error(reason: str | None = None) -> ApiError:
     """The 500 the real server gives for any engine failure (unknown or built-in mailbox, ...)."""
-    return ApiError(500, GENERIC_MESSAGE, HRESULT_EXCEPTION)
+    return ApiError(500, GENERIC_MESSAGE, HRESULT_EXCEPTION, reason=reason)
+
+
+def argument_error(message: str, parameter: str, *, reason: str | None = None) -> ApiError:
+    """``new ArgumentException(message, parameter)``: a 400 naming the parameter."""
+    return ApiError(400, message + PARAMETER_LINE.format(parameter), HRESULT_ARGUMENT, reason=reason)
+
+
+def argument_null(parameter: str, *, reason: str | None = None) -> ApiError:
+    """``new ArgumentNullException(parameter)``: a 400."""
+    return ApiError(400, NULL_VALUE_MESSAGE + PARAMETER_LINE.format(parameter), HRESULT_NULL, reason=reason)
+
+
+def account_not_found_by_email(email: str, *, reason: str) -> ApiError:
+    """``NullReferenceException("Account wasn't found by email: ...")``: a 500."""
+    return ApiError(500, f"Account wasn't found by email: {email}", HRESULT_NULL, reason=reason)

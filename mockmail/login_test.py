@@ -17,8 +17,12 @@ class LoginTest:
 
     def failure(self, account: Account) -> str | None:
         """The real server's error text for ``account``'s settings, or None when both logins pass."""
+        return "\r\n".join(self.failures(account)) or None
+
+    def failures(self, account: Account) -> list[str]:
+        """Each failing side's text, incoming first, headed as ``GetFormattedTextError`` heads it."""
         if not self._servers:
-            return None
+            return []
         errors = []
         incoming = self._refusal(account.server, account.port, account.account, account.password)
         if incoming is not None:
@@ -29,7 +33,7 @@ class LoginTest:
             )
             if outgoing is not None:
                 errors.append(_HEADER.format("SMTP") + outgoing)
-        return "\r\n".join(errors) or None
+        return errors
 
     def _refusal(self, host: str, port: int, login: str, password: str) -> str | None:
         server = self._servers.get((host.lower(), port))

@@ -141,3 +141,99 @@ class AccountUpdate:
             email_in_folder=None,
             quota_error=False,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class NewAccount:
+    """The parameters of ``POST /api/2.0/mail/accounts`` after binding: the update's, and ``imap``."""
+
+    email: str  # as MailAddress.ToString() renders what was sent
+    address: str  # the bare address, lower case: the key SaveMailBox looks an existing row up by
+    name: str | None = None
+    account: str | None = None
+    password: str | None = None
+    server: str | None = None
+    port: int = 0
+    smtp_account: str | None = None
+    smtp_password: str | None = None
+    smtp_server: str | None = None
+    smtp_port: int = 0
+    smtp_auth: bool = False
+    imap: bool = False
+    restrict: bool = False
+    incoming_encryption_type: int = 0
+    outcoming_encryption_type: int = 0
+    auth_type_in: int = 0
+    auth_type_smtp: int = 0
+
+    def build(self, mailbox_id: int, now: datetime, created: datetime) -> Account:
+        """The account ``MailApi.CreateAccount`` saves: every setting from the request, passwords too.
+
+        Unlike the update, an empty password is saved as empty; ``smtp_auth=false`` forces the
+        SMTP auth type to None.
+        """
+        return Account(
+            mailbox_id=mailbox_id,
+            email=self.address,
+            name=self.name,
+            account=self.account or "",
+            password=self.password or "",
+            server=self.server or "",
+            port=self.port,
+            incoming_encryption_type=self.incoming_encryption_type,
+            auth_type_in=self.auth_type_in,
+            smtp_account=self.smtp_account or "",
+            smtp_password=self.smtp_password or "",
+            smtp_server=self.smtp_server or "",
+            smtp_port=self.smtp_port,
+            smtp_auth=self.smtp_auth,
+            outcoming_encryption_type=self.outcoming_encryption_type,
+            auth_type_smtp=self.auth_type_smtp if self.smtp_auth else SASL_NONE,
+            imap=self.imap,
+            begin_date=(now - timedelta(days=RESTRICTED_DAYS) if self.restrict else UNRESTRICTED_BEGIN_DATE),
+            date_created=f"{created:%Y-%m-%dT%H:%M:%S}",
+        )
+
+
+def saved_over(new: Account, existing: Account | None) -> Account:
+    """``MailboxEngine.SaveMailBox``: a new row, or the existing one replaced keeping its id, state and date.
+
+    Signature, autoreply and aliases live in their own tables, keyed by the id, so they stay too;
+    ``email_in_folder`` and ``quota_error`` are reset, as by an update.
+    """
+    if existing is None:
+        return new
+    return dataclasses.replace(
+        new,
+        mailbox_id=existing.mailbox_id,
+        enabled=existing.enabled,
+        date_created=existing.date_created,
+        signature=existing.signature,
+        autoreply=existing.autoreply,
+        aliases=existing.aliases,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderServer:
+    """One server of a mail provider, as the provider settings (``ClientConfig``) describe it.
+
+    ``server`` and ``login`` may hold ``%EMAILDOMAIN%``, ``%EMAILADDRESS%``, ``%EMAILLOCALPART%``
+    and ``%EMAILHOSTNAME%``, filled in from the address being set up.
+    """
+
+    server: str
+    port: int
+    encryption: int = 1  # SSL
+    auth: int = 1  # Login
+    login: str = "%EMAILADDRESS%"
+    imap: bool = True  # incoming servers: IMAP or POP3; ignored for SMTP
+
+
+@dataclass(frozen=True, slots=True)
+class Provider:
+    """A mail provider's settings for its domains: what ``accounts/simple`` tries and ``setups`` shows."""
+
+    domains: tuple[str, ...]  # lower case; an empty tuple: the example domains (see mockmail.providers)
+    incoming: tuple[ProviderServer, ...]
+    outgoing: tuple[ProviderServer, ...]

@@ -4,6 +4,13 @@ from __future__ import annotations
 
 API_PREFIX = "/api/"
 ACCOUNTS = "/api/2.0/mail/accounts"
+ACCOUNTS_SIMPLE = ACCOUNTS + "/simple"
+ACCOUNTS_SINGLE = ACCOUNTS + "/single"
+ACCOUNTS_STATE = ACCOUNTS + "/state"
+ACCOUNTS_DEFAULT = ACCOUNTS + "/default"
+ACCOUNTS_SETUPS = ACCOUNTS + "/setups"
+ACCOUNTS_EMAIL_IN_FOLDER = ACCOUNTS + "/emailinfolder"
+ACCOUNTS_USER_ACTIVITY = ACCOUNTS + "/updateuseractivity"
 AUTHENTICATION = "/api/2.0/authentication"
 EXTENSIONS = (".json", ".xml", ".tml")  # the real server answers each path with these too
 

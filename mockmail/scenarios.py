@@ -27,6 +27,8 @@ from mockmail.models import (
     Account,
     Autoreply,
     MailServer,
+    Provider,
+    ProviderServer,
     Signature,
     User,
 )
@@ -49,6 +51,7 @@ class Scenario:
     source: str
     users: tuple[User, ...] = ()
     mail_servers: tuple[MailServer, ...] = ()
+    providers: tuple[Provider, ...] = ()  # mail provider settings by domain, for accounts/simple and setups
     style: Style = "wire"
     faults: tuple[Fault, ...] = ()
     seed: int = 0
@@ -250,7 +253,7 @@ def _describe(error: jsonschema.ValidationError) -> list[_Problem]:
     elif error.validator in ("minimum", "maximum"):
         bound = "at least" if error.validator == "minimum" else "at most"
         problem = f"expected {bound} {error.validator_value}, got {show_value(instance)}"
-    elif error.validator in ("minLength", "minProperties"):
+    elif error.validator in ("minLength", "minProperties", "minItems"):
         problem = "must not be empty"
     elif schema.get("type") == "number" and isinstance(instance, float):  # NaN or an infinity
         problem = f"expected a finite number, got {show_value(instance)}"
@@ -336,6 +339,12 @@ def _check_references(data: Mapping[str, Any]) -> Iterator[_Problem]:
         if key in servers:
             yield _Problem(("mail_servers", s), f"duplicate mail server {server['host']}:{server['port']}")
         servers.add(key)
+    domains: dict[str, int] = {}
+    for p, provider in enumerate(data.get("providers", [])):
+        for d, domain in enumerate(provider["domains"]):
+            if domains.setdefault(domain.lower(), p) != p:
+                where = f"providers[{domains[domain.lower()]}]"
+                yield _Problem(("providers", p, "domains", d), f"domain {domain!r} already in {where}")
 
 
 def _check_fault(fault: Mapping[str, Any], path: YamlPath) -> Iterator[_Problem]:
@@ -381,6 +390,14 @@ def _build(data: Mapping[str, Any], source: str) -> Scenario:
         )
         for server in data.get("mail_servers", [])
     )
+    providers = tuple(
+        Provider(
+            domains=tuple(domain.lower() for domain in provider["domains"]),
+            incoming=tuple(_provider_server(server) for server in provider["incoming"]),
+            outgoing=tuple(_provider_server(server) for server in provider["outgoing"]),
+        )
+        for provider in data.get("providers", [])
+    )
     faults = tuple(
         build_fault(spec, f"fault-{position}") for position, spec in enumerate(data.get("faults", []), 1)
     )
@@ -388,6 +405,7 @@ def _build(data: Mapping[str, Any], source: str) -> Scenario:
         source=source,
         users=users,
         mail_servers=servers,
+        providers=providers,
         style=data.get("style", "wire"),
         faults=faults,
         seed=data.get("seed", 0),
@@ -434,6 +452,17 @@ def _account(fields: Mapping[str, Any], mailbox_id: int, now: datetime) -> Accou
         email_in_folder=fields.get("email_in_folder"),
         quota_error=fields.get("quota_error", False),
         auth_error=fields.get("auth_error", False),
+    )
+
+
+def _provider_server(fields: Mapping[str, Any]) -> ProviderServer:
+    return ProviderServer(
+        server=fields["server"],
+        port=fields["port"],
+        encryption=_number(fields.get("encryption", 1), ENCRYPTION_TYPES),
+        auth=_number(fields.get("auth", 1), SASL_MECHANISMS),
+        login=fields.get("login", "%EMAILADDRESS%"),
+        imap=fields.get("type", "imap") == "imap",
     )
 
 

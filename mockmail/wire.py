@@ -96,6 +96,55 @@ def _listed(account: Account, email: str, default_email: str | None, *, alias: b
     }
 
 
+def mailbox_data(account: Account, *, email: str, begin_date: str, restrict: bool) -> dict[str, Any]:
+    """``MailBoxData`` as ``accounts/single`` and ``accounts/setups`` send it, in its declaration order.
+
+    The ports are strings (``PortStr``, ``SmtpPortStr``); ``smtp_auth`` is derived from the SMTP
+    auth type; the passwords are whatever the caller leaves in ``account``.
+    """
+    return {
+        "id": account.mailbox_id,
+        "email": email,
+        "name": account.name,
+        "account": account.account,
+        "password": account.password,
+        "server": account.server,
+        "smtp_server": account.smtp_server,
+        "smtp_port": str(account.smtp_port),
+        "smtp_account": account.smtp_account,
+        "smtp_password": account.smtp_password,
+        "smtp_auth": account.smtp_auth and account.auth_type_smtp != 0,
+        "port": str(account.port),
+        "incoming_encryption_type": account.incoming_encryption_type,
+        "outcoming_encryption_type": account.outcoming_encryption_type,
+        "auth_type_in": account.auth_type_in,
+        "auth_type_smtp": account.auth_type_smtp,
+        "imap": account.imap,
+        "begin_date": begin_date,
+        "is_oauth": False,
+        "restrict": restrict,
+        "email_in_folder": account.email_in_folder,
+        "is_teamlab": account.teamlab,
+    }
+
+
+REMOVE_MAILBOX = 2  # MailOperationType.RemoveMailbox
+
+
+def remove_operation(operation_id: str, mailbox_id: int) -> dict[str, Any]:
+    """The ``MailOperationStatus`` of a removal just queued: not completed, 0 %, no status text yet."""
+    return {
+        "completed": False,
+        "id": operation_id,
+        "status": "",
+        "error": "",
+        "percents": 0,
+        "source": str(mailbox_id),
+        "operationType": REMOVE_MAILBOX,
+        "operation": "RemoveMailbox",
+    }
+
+
 def docs_style(data: Any) -> Any:
     """The public docs page's shape: PascalCase names, ``DateCreated`` as an array of strings."""
     if isinstance(data, list):
@@ -119,6 +168,11 @@ def envelope(response: Any, status_code: int = 200) -> dict[str, Any]:
     body: dict[str, Any] = {"count": count} if count else {}
     body.update(status=0, statusCode=status_code, response=response)
     return body
+
+
+def void_envelope(status_code: int = 200) -> dict[str, Any]:
+    """A ``void`` method's answer: ``response`` is ``{}`` and, the count being 0, there is no ``count``."""
+    return {"status": 0, "statusCode": status_code, "response": {}}
 
 
 def error_envelope(error: ApiError) -> dict[str, Any]:
