@@ -46,6 +46,11 @@ class AccountStore:
             self._last_id = last_id  # mail_mailbox's auto-increment: an id is never given twice
             self._online: dict[str, bool] = {}
 
+    def users(self) -> list[User]:
+        """The users as they are now (a default account set since the reset included), in scenario order."""
+        with self._lock:
+            return [self._users[user.name.lower()] for user in self.scenario.users]
+
     def user_for_token(self, token: str) -> User | None:
         """The user a token belongs to, unless it has been revoked."""
         return None if token in self._revoked else self._tokens.get(token)

@@ -82,7 +82,7 @@ def users_view(store: AccountStore) -> list[dict[str, Any]]:
     for _ in range(SNAPSHOT_ATTEMPTS):
         scenario = store.scenario
         try:
-            view = [_user(store, user) for user in scenario.users]
+            view = [_user(store, user) for user in store.users()]
         except KeyError:  # a reset to another scenario replaced the accounts while we read them
             continue
         if store.scenario is scenario:
@@ -91,7 +91,7 @@ def users_view(store: AccountStore) -> list[dict[str, Any]]:
 
 
 def _user(store: AccountStore, user: User) -> dict[str, Any]:
-    seeded = {account.email: account for account in user.accounts}  # the user as the scenario has it
+    seeded = {account.email: account for account in user.accounts}  # the accounts as the scenario has them
     accounts = []
     for account in store.accounts(user):
         original = seeded.get(account.email)

@@ -179,3 +179,23 @@ def test_with_a_control_token_users_needs_it(default):
 
     assert refused.status_code == 401
     assert allowed.status_code == 200
+
+
+def test_users_shows_the_default_account_as_it_is_now(server: MockMailServer, http: requests.Session):
+    def defaults() -> list[str]:
+        (alice,) = [
+            user
+            for user in http.get(server.url + USERS, timeout=5).json()["users"]
+            if user["name"] == "alice"
+        ]
+        return [account["email"] for account in alice["accounts"] if account["isDefault"]]
+
+    assert defaults() == ["alice@example.com"]
+    answer = http.put(
+        server.url + "/api/2.0/mail/accounts/default",
+        data={"email": "alice@portal.example.com", "isDefault": "true"},
+        headers=ALICE,
+        timeout=5,
+    )
+    assert answer.status_code == 200
+    assert defaults() == ["alice@portal.example.com"]
