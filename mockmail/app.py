@@ -17,6 +17,7 @@ from mockmail.control import control
 from mockmail.errors import HRESULT_EXCEPTION, ApiError, Unauthorized
 from mockmail.journal import JournalMiddleware
 from mockmail.journal_api import journal_api
+from mockmail.openapi import openapi
 from mockmail.replay import Replay, ReplayMiddleware
 from mockmail.responses import render_error, unauthorized
 from mockmail.scenarios import Scenario, Style, resolve_scenario
@@ -62,6 +63,7 @@ def create_app(
     app.register_blueprint(control)
     app.register_blueprint(journal_api)
     app.register_blueprint(workbench)
+    app.register_blueprint(openapi)
     app.register_error_handler(ApiError, render_error)
     app.register_error_handler(Unauthorized, lambda _: unauthorized())
     app.register_error_handler(HTTPException, _http_error)

@@ -19,6 +19,7 @@ from mockmail.paths import (
     ACCOUNTS_SINGLE,
     ACCOUNTS_STATE,
     ACCOUNTS_USER_ACTIVITY,
+    AUTHENTICATION,
 )
 
 
@@ -141,6 +142,18 @@ UPDATE_USER_ACTIVITY = Method(
     "void",
 )
 
+# MailApi.GetAccounts also takes a hidden `username` it ignores: the caller's accounts are listed.
+LIST_ACCOUNTS = Method("GET", ACCOUNTS, "GetAccounts", (), "MailAccountData[]")
+# AuthenticationEntryPoint.AuthenticateMe; its provider, accessToken and codeOAuth are not mocked.
+AUTHENTICATE = Method(
+    "POST",
+    AUTHENTICATION,
+    "AuthenticateMe",
+    (Param("userName", STR, "the user's login"), Param("password", STR, "the user's password")),
+    "AuthenticationTokenData",
+    201,
+)
+
 ACCOUNT_METHODS = (
     UPDATE_ACCOUNT,
     CREATE_ACCOUNT,
@@ -153,3 +166,5 @@ ACCOUNT_METHODS = (
     SET_EMAIL_IN_FOLDER,
     UPDATE_USER_ACTIVITY,
 )
+# Every mocked call, in the order the OpenAPI document lists them.
+API_METHODS = (LIST_ACCOUNTS, *ACCOUNT_METHODS, AUTHENTICATE)
