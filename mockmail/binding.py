@@ -349,7 +349,24 @@ def _as_text(value: Any) -> str:
         return "".join(_as_text(item) for item in value.values())
     if isinstance(value, list):
         return "".join(_as_text(item) for item in value)
+    if isinstance(value, float):
+        return _net_double(value)
     return str(value)
+
+
+def _net_double(value: float) -> str:
+    """``XmlConvert.ToString(double)``: .NET's shortest round-trip text, ``993``, ``0.5``, ``1E+15``."""
+    if value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    mantissa, _, exponent = repr(value).partition("e")
+    if not exponent:
+        if abs(value) < 1e15:
+            return mantissa  # 0.5, 123.25
+        digits = mantissa.removesuffix(".0")  # a whole number of 16 or 17 digits
+        exponent, mantissa = str(len(digits) - 1), digits[0] + "." + digits[1:]
+    mantissa = mantissa.rstrip("0").removesuffix(".")
+    sign = "-" if exponent.startswith("-") else "+"
+    return f"{mantissa}E{sign}{exponent.lstrip('+-').zfill(2)}"
 
 
 def _encoding_message(body: bytes) -> str:

@@ -207,3 +207,19 @@ def test_list_shows_real_extras_aliases_after_mailboxes_and_the_builtin_mailbox(
     emails = [(item["email"], item["isTeamlabMailbox"], item["isDefault"]) for item in body["response"]]
     assert emails == [("alice@example.com", False, True), ("alice@portal.example.com", True, False)]
     assert body["response"][0]["dateCreated"] == "2024-01-01T00:00:00"
+
+
+def test_a_json_number_with_a_fraction_is_read_as_json_net_writes_it(server: MockMailServer, bob):
+    # XmlNodeConverter writes a float token with XmlConvert.ToString(double): 993.0 is "993".
+    whole = requests.put(
+        server.url + ACCOUNTS, json={"email": "bob@example.com", "port": 993.0}, headers=bob, timeout=5
+    )
+    assert whole.status_code == 200
+    assert stored(server, bob, "bob@example.com").port == 993
+    half = requests.put(
+        server.url + ACCOUNTS, json={"email": "bob@example.com", "port": 993.5}, headers=bob, timeout=5
+    )
+    assert (half.status_code, half.json()["error"]["message"]) == (
+        400,
+        "Input string was not in a correct format.",
+    )
