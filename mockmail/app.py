@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 import mockmail.account_routes  # noqa: F401  # registers the account calls on the api blueprint
@@ -71,7 +71,13 @@ def create_app(
     return app
 
 
-def _http_error(error: HTTPException) -> Response:
+def _http_error(error: HTTPException) -> Response | tuple[Response, int]:
+    """Under /_mockmail/, the control endpoints' ``{"error": ...}``; elsewhere the API's envelope."""
+    if request.path.startswith("/_mockmail/"):
+        message = error.description or str(error)
+        if error.code in (404, 405):
+            message = f"mockmail has no control endpoint {request.method} {request.path}"
+        return jsonify(error=message), error.code or 500
     if error.code in (404, 405):
         message = f"mockmail does not mock {request.method} {request.path}"
         return render_error(ApiError(404, message, HRESULT_EXCEPTION))

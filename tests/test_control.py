@@ -360,3 +360,18 @@ def test_a_fault_may_be_added_switched_off(url, alice):
     assert requests.get(url + ACCOUNTS, headers=alice, timeout=5).status_code == 200
     assert requests.patch(url + FAULTS + "/later", json={"enabled": True}, timeout=5).json()["matched"] == 0
     assert requests.get(url + ACCOUNTS, headers=alice, timeout=5).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("DELETE", "/_mockmail/faults/a%0Ab", 404),  # Werkzeug's path converter stops at a newline
+        ("PATCH", "/_mockmail/faults/a%0Ab", 404),
+        ("GET", "/_mockmail/nothing-here", 404),
+        ("PUT", "/_mockmail/reset", 405),
+    ],
+)
+def test_an_unknown_control_path_answers_in_the_control_shape(url: str, method: str, path: str, status: int):
+    answer = requests.request(method, url + path, timeout=5)
+    assert answer.status_code == status
+    assert answer.json()["error"].startswith("mockmail has no control endpoint ")
