@@ -13,6 +13,7 @@ from mockmail.errors import HRESULT_SYSTEM, ApiError, Unauthorized
 from mockmail.injection import with_faults
 from mockmail.models import User
 from mockmail.paths import ACCOUNTS, AUTHENTICATION
+from mockmail.reasons import login_problem, update_refusal
 from mockmail.request_context import api_request, mock_state
 from mockmail.responses import render
 from mockmail.state import MockState
@@ -46,7 +47,11 @@ def accounts(extension: str = "json") -> Response:
     if request.method in ("GET", "HEAD"):  # HEAD: the GET's headers (Werkzeug routes it with GET)
         return success(mock, listed_accounts(user, mock.store.accounts(user)), extension)
     change = parse_update(call.parameters())
-    account = mock.store.update(user, change, datetime.now())
+    try:
+        account = mock.store.update(user, change, datetime.now())
+    except ApiError as error:  # the real server's bare 500: say which of its causes it was
+        error.reason = error.reason or update_refusal(mock.store, user, change, error.message)
+        raise
     return success(mock, updated_account(account, change.email, user.default_account), extension)
 
 
@@ -54,9 +59,13 @@ def accounts(extension: str = "json") -> Response:
 def authentication(extension: str = "json") -> Response:
     """Log in with ``userName`` and ``password``; the answer carries the user's token (201)."""
     params = api_request().parameters()
-    user = mock_state().store.user_for_login(params.get("username", ""), params.get("password", ""))
+    store = mock_state().store
+    name, password = params.get("username", ""), params.get("password", "")
+    user = store.user_for_login(name, password)
     if user is None:
-        raise ApiError(500, "User authentication failed", HRESULT_SYSTEM)
+        raise ApiError(
+            500, "User authentication failed", HRESULT_SYSTEM, reason=login_problem(store, name, password)
+        )
     expires = _api_date_time(datetime.now(UTC) + TOKEN_LIFETIME)
     return render(envelope({"token": user.token, "expires": expires}, 201), 201, extension)
 
@@ -72,7 +81,9 @@ def success(mock: MockState, data: Any, extension: str) -> Response:
 
 
 def authenticated(caller: User | None) -> User:
-    """The caller, or the real 401 when the request carries no valid credentials."""
+    """The caller, or the real 401 when the request carries no valid credentials (and why, as its reason)."""
     if caller is None:
+        call = api_request()
+        call.reason = call.reason or call.credentials_problem()
         raise Unauthorized()
     return caller

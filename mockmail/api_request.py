@@ -20,10 +20,12 @@ from mockmail.binding import collect, json_params, parse_address, xml_params
 from mockmail.errors import ApiError
 from mockmail.models import User
 from mockmail.paths import normalize_path
+from mockmail.reasons import credentials_problem, misread_body
 from mockmail.store import AccountStore
-from mockmail.wsgi import BODY_LIMIT, Environ
+from mockmail.wsgi import BODY_LIMIT, REASON, Environ
 
 ENVIRON_KEY = "mockmail.api_request"
+JSON_START = (b"{", b"[")
 
 
 class ApiRequest:
@@ -37,7 +39,7 @@ class ApiRequest:
         self.path = normalize_path(environ.get("PATH_INFO", ""))  # as faults and replays compare it
         self.params: dict[str, str] | None = None  # once parsed
         self.fault: str | None = None  # the fault that answered instead of the handler
-        self.reason: str | None = None  # why mockmail answered as it did (X-Mockmail-Reason)
+        self.misread_as: str | None = None  # "a form", "XML": how a JSON-looking body was read
 
     @classmethod
     def of(cls, environ: Environ, store: AccountStore) -> ApiRequest:
@@ -48,6 +50,17 @@ class ApiRequest:
         return request
 
     @property
+    def reason(self) -> str | None:
+        """Why mockmail answered as it did (``X-Mockmail-Reason``), if it decided something."""
+        # Kept in the environ: the replay, which knows no ApiRequest, gives its reasons there too.
+        reason: str | None = self.environ.get(REASON)
+        return reason
+
+    @reason.setter
+    def reason(self, text: str | None) -> None:
+        self.environ[REASON] = text
+
+    @property
     def raw_path(self) -> str:
         """The path as the app routes it (``//api`` made ``/api``), for the journal."""
         path: str = self.environ.get("PATH_INFO", "")
@@ -56,9 +69,15 @@ class ApiRequest:
     @cached_property
     def caller(self) -> User | None:
         """The user whose credentials the request carries (cookie, token, Basic or Bearer)."""
+        return identify(self.store, self.environ.get("HTTP_AUTHORIZATION"), self._cookie())
+
+    def credentials_problem(self) -> str:
+        """Why the request's credentials name no user (the 401's reason)."""
+        return credentials_problem(self.store, self.environ.get("HTTP_AUTHORIZATION"), self._cookie())
+
+    def _cookie(self) -> str | None:
         environ = self.environ
-        cookie = parse_cookie(environ["HTTP_COOKIE"]).get(AUTH_COOKIE) if "HTTP_COOKIE" in environ else None
-        return identify(self.store, environ.get("HTTP_AUTHORIZATION"), cookie)
+        return parse_cookie(environ["HTTP_COOKIE"]).get(AUTH_COOKIE) if "HTTP_COOKIE" in environ else None
 
     @property
     def user(self) -> str | None:
@@ -84,10 +103,23 @@ class ApiRequest:
             if mimetype == "application/json":
                 self.params = collect(query, json_params(http.get_data()))
             elif mimetype in ("text/xml", "application/xml"):
+                self._note_misread(http, "XML")
                 self.params = collect(query, xml_params(http.get_data()))
             else:
+                if mimetype != "multipart/form-data":  # whose body starts with its boundary
+                    self._note_misread(http, "a form")
                 self.params = collect(query, http.form.items(multi=True))
         return self.params
+
+    def _note_misread(self, http: Request, read_as: str) -> None:
+        """Remember a body that looks like JSON but is not read as JSON, for the reason of an error."""
+        if http.get_data().lstrip()[:1] in JSON_START:
+            self.misread_as = read_as
+
+    def note_error(self, reason: str | None) -> None:
+        """An error is being answered: its own reason, else a JSON body the binding did not read as JSON."""
+        if self.reason is None:
+            self.reason = reason or (misread_body(self.misread_as) if self.misread_as else None)
 
 
 def named_address(params: Mapping[str, str]) -> str | None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import logging
 import signal
 import sys
 from collections.abc import Callable
@@ -16,6 +15,7 @@ import click
 # The server (and with it Flask) is imported by the commands that serve, the scenario writer by
 # the one that writes scenarios: a command imports only what it uses.
 from mockmail.cors import check_origin
+from mockmail.logs import log_to_stderr
 from mockmail.recording import RecordingError, load_recording
 from mockmail.replay import ON_MISS, RECORD_MODES, Replay, check_record_mode
 from mockmail.scenarios import STYLES, Scenario, ScenarioError, Style, resolve_scenario
@@ -307,10 +307,12 @@ def _serve(
                 "can call the API with the scenario's tokens; /_mockmail/ needs the control token",
                 err=True,
             )
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
+        log = log_to_stderr()
         server.serve_forever()  # until Ctrl-C or SIGTERM
     finally:
         server.stop()
+    if log is not None:
+        log.flush()  # every request answered is in the log before the process says it stopped
     click.echo("mockmail stopped")
 
 

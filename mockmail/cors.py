@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from mockmail.reasons import FAULT_HEADER, REASON_HEADER
 from mockmail.wsgi import Environ
 
 # The real server's preflight answer (CommunityServer's `ApiAccessControlRouteRegistrator`);
@@ -17,7 +18,8 @@ ALLOW_METHODS = "GET, POST, PUT, DELETE"
 CONTROL_METHODS = "GET, POST, PUT, PATCH, DELETE"  # /_mockmail/ switches faults on and off with PATCH
 ALLOW_HEADERS = "origin, authorization, accept, content-type"
 MAX_AGE = "1728000"
-EXPOSE_HEADERS = "WWW-Authenticate, Retry-After"
+# What a page may read of an answer besides the safelisted headers: mockmail's own notes too.
+EXPOSE_HEADERS = f"WWW-Authenticate, Retry-After, {REASON_HEADER}, {FAULT_HEADER}"
 _HEADER_NAMES = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+(?:[ \t]*,[ \t]*[A-Za-z0-9!#$%&'*+.^_`|~-]+)*|")
 
 ANY_ORIGIN = "*"

@@ -29,8 +29,11 @@ from typing import Any
 
 import h11
 
+from mockmail.logs import log_request
+from mockmail.reasons import printable
 from mockmail.wsgi import (
     BODY_LIMIT,
+    LOG_LINE,
     STOPPING,
     Answer,
     ConnectionFault,
@@ -181,6 +184,9 @@ class HttpServer:
             self._loop.call_soon_threadsafe(connection.answer_from_worker, job.result())
 
     def _call(self, environ: Environ) -> Answer:
+        started = time.perf_counter()
+        if self.log_requests:
+            environ[LOG_LINE] = None  # the app's journal gives the line of a request to the API
         try:
             answer = call_app(self.app, environ)
         except Exception:  # the app's handlers answer its errors: this is a bug below them
@@ -189,9 +195,18 @@ class HttpServer:
                 "500 Internal Server Error", [("Connection", "close")], b"mockmail internal error"
             )
         if self.log_requests:
-            code = "-" if answer.fault is not None else answer.status[:3]
-            log.info("%s %s %s", environ["REQUEST_METHOD"], environ["PATH_INFO"], code)
+            _log_request(environ, answer, time.perf_counter() - started)
         return answer
+
+
+def _log_request(environ: Environ, answer: Answer, seconds: float) -> None:
+    """Log the line the app gave for the request ("": none), or else a plain one."""
+    line = environ[LOG_LINE]
+    if line is None:  # a request the app did not describe (a preflight, a refused Host)
+        code = "-" if answer.fault is not None else answer.status[:3]
+        line = f"{environ['REQUEST_METHOD']} {printable(environ['PATH_INFO'])} {code} {seconds * 1000:.1f}ms"
+    if line:
+        log_request(line)
 
 
 async def _finish(pending: set[asyncio.Task[Any]]) -> None:

@@ -12,6 +12,7 @@ from flask import Response
 from mockmail.api_request import ApiRequest
 from mockmail.errors import ApiError
 from mockmail.faults import CONNECTION_KINDS, Answer
+from mockmail.reasons import fault_reason
 from mockmail.request_context import api_request, mock_state
 from mockmail.responses import render_error, unauthorized
 from mockmail.state import MockState
@@ -46,6 +47,8 @@ def _inject(mock: MockState, request: ApiRequest) -> Response | None:
     if decision.answer is None:
         return None
     request.fault = decision.fault
+    if decision.fault is not None:
+        request.reason = fault_reason(decision.fault)
     with contextlib.suppress(ApiError):  # a body the handler would refuse: the journal shows none
         request.parameters()  # the journal names the account and fields a faulted request carried
     if decision.answer.kind == "expire_token" and request.caller:

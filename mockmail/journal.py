@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import itertools
 import threading
@@ -12,11 +13,16 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
+from werkzeug.exceptions import HTTPException
+
+from mockmail.access import CONTROL_PREFIX
 from mockmail.api_request import ApiRequest, named_address
+from mockmail.errors import ApiError
 from mockmail.paths import API_PREFIX, normalize_path
+from mockmail.reasons import FAULT_HEADER, REASON_HEADER, printable
 from mockmail.secret_fields import CREDENTIAL_FIELDS, SECRET_FIELDS
 from mockmail.store import AccountStore
-from mockmail.wsgi import CONNECTION_FAULT, Environ, WsgiApp
+from mockmail.wsgi import CONNECTION_FAULT, LOG_LINE, Environ, WsgiApp
 
 JOURNAL_LIMIT = 1000
 MASKED_FIELDS = frozenset({*SECRET_FIELDS, *CREDENTIAL_FIELDS})
@@ -42,6 +48,7 @@ class JournalEntry:
     duration_ms: float
     fields: Mapping[str, str] = field(default_factory=dict)  # the bound parameters, secrets masked
     seq: int = 0  # 1, 2, ... in the order requests finished; never reused, not even after a reset
+    reason: str | None = None  # why mockmail answered as it did (X-Mockmail-Reason), if it decided
 
     def to_json(self) -> dict[str, Any]:
         entry = asdict(self)
@@ -140,8 +147,27 @@ class _Record:
     params: dict[str, str] | None
     status: int | None
     fault: str | None
+    reason: str | None
     duration_s: float
     seq: int
+
+    def log_line(self) -> str:
+        """The ``serve`` log's line: what was asked, what answered and why; never a query, token or password.
+
+        ``PUT /api/2.0/mail/accounts 401 user=- email=bob@example.com reason="no user has this token" 0.4ms``
+        """
+        email = named_address(self.params) if self.params else None
+        if self.fault is not None:
+            why = f" fault={printable(self.fault)}"
+        elif self.reason is not None:
+            why = ' reason="' + printable(self.reason).replace("\\", "\\\\").replace('"', '\\"') + '"'
+        else:
+            why = ""
+        return (
+            f"{self.method} {printable(self.path)} {'-' if self.status is None else self.status}"
+            f" user={printable(self.user) if self.user else '-'} email={printable(email) if email else '-'}"
+            f"{why} {self.duration_s * 1000:.1f}ms"
+        )
 
 
 ANY = JournalQuery()
@@ -155,7 +181,7 @@ class Journal:
         self._lock = threading.Lock()
         self._seq = itertools.count(1)
 
-    def add(self, request: ApiRequest, status: int | None) -> None:
+    def add(self, request: ApiRequest, status: int | None) -> _Record:
         """Record a finished request; ``status`` None: a connection fault answered nothing."""
         caller = request.caller  # now: a later revocation or reset must not change who it was
         record = _Record(
@@ -166,11 +192,14 @@ class Journal:
             params=request.params,
             status=status,
             fault=request.fault,
+            reason=request.reason,
             duration_s=time.perf_counter() - request.started,
             seq=0,
         )
         with self._lock:  # numbered in the order they are kept
-            self._records.append(dataclasses.replace(record, seq=next(self._seq)))
+            record = dataclasses.replace(record, seq=next(self._seq))
+            self._records.append(record)
+        return record
 
     def entries(self, query: JournalQuery = ANY) -> list[JournalEntry]:
         """The entries ``query`` selects, oldest first."""
@@ -201,11 +230,16 @@ def _entry(record: _Record) -> JournalEntry:
         duration_ms=round(record.duration_s * 1000, 3),
         fields=masked(params),
         seq=record.seq,
+        reason=record.reason,
     )
 
 
 class JournalMiddleware:
-    """Records each request to the mocked API (``/api/...``) once, from what the app answered."""
+    """Records each request to the mocked API (``/api/...``) once, from what the app answered.
+
+    It is the one place that adds ``X-Mockmail-Reason`` and ``X-Mockmail-Fault`` to an answer
+    (the body stays the real server's), and that gives the server the request's log line.
+    """
 
     def __init__(self, app: WsgiApp, journal: Journal, store: AccountStore) -> None:
         self.app = app
@@ -213,16 +247,29 @@ class JournalMiddleware:
         self.store = store
 
     def __call__(self, environ: Environ, start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if not environ.get("PATH_INFO", "").startswith(API_PREFIX):
+        path: str = environ.get("PATH_INFO", "")
+        if not path.startswith(API_PREFIX):
+            if LOG_LINE in environ and path.startswith(CONTROL_PREFIX):
+                environ[LOG_LINE] = ""  # the workbench polls every half second: its calls stay out
             return self.app(environ, start_response)
         request = ApiRequest.of(environ, self.store)
         statuses: list[str] = []
 
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             statuses.append(status)
+            if request.fault is not None:
+                headers = [*headers, (FAULT_HEADER, printable(request.fault))]
+            if request.reason is not None:
+                headers = [*headers, (REASON_HEADER, printable(request.reason))]
             return start_response(status, headers, exc_info)
 
         result = self.app(environ, start)
-        dropped = environ.get(CONNECTION_FAULT) is not None
-        self.journal.add(request, None if dropped or not statuses else int(statuses[-1][:3]))
+        status = None if environ.get(CONNECTION_FAULT) is not None or not statuses else int(statuses[-1][:3])
+        if request.params is None and status is not None and status >= 400:
+            # Refused before its parameters were read (a 401): the journal still names its account.
+            with contextlib.suppress(ApiError, HTTPException):
+                request.parameters()
+        record = self.journal.add(request, status)
+        if LOG_LINE in environ:
+            environ[LOG_LINE] = record.log_line()
         return result

@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl, quote
 from mockmail.errors import HRESULT_EXCEPTION, ApiError
 from mockmail.paths import API_PREFIX, normalize_path
 from mockmail.proxy import UpstreamError, forward
+from mockmail.reasons import REPLAY_MISS
 from mockmail.recording import (
     CORS_PREFIX,
     Body,
@@ -32,7 +33,7 @@ from mockmail.recording import (
 )
 from mockmail.redaction import PLACEHOLDER_PATTERN, Redactor, SecretLeak, is_placeholder
 from mockmail.wire import JSON_TYPE, error_envelope, render_json
-from mockmail.wsgi import WsgiApp
+from mockmail.wsgi import REASON, WsgiApp
 
 RECORD_MODES = ("none", "once", "new", "all")
 ON_MISS = ("fail", "fallthrough")
@@ -80,6 +81,7 @@ class Reply:
     status: int
     headers: list[tuple[str, str]]
     body: bytes
+    reason: str | None = None  # mockmail's own answer: why (X-Mockmail-Reason)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +99,15 @@ class Miss:
             "closest": self.closest,
             "differences": self.differences,
         }
+
+    def reason(self) -> str:
+        """The miss in one line, for ``X-Mockmail-Reason`` and the log: what the closest one differs in."""
+        if self.closest is None:
+            return f"{REPLAY_MISS} (the recording is empty)"
+        names = ", ".join(item["field"] for item in self.differences)
+        return (
+            f"{REPLAY_MISS}; the closest, {self.closest['method']} {self.closest['path']}, differs in {names}"
+        )
 
     def describe(self) -> str:
         lines = [f"no recorded interaction matches {self.request['method']} {self.request['path']}"]
@@ -185,7 +196,8 @@ class Replay:
         miss = self._miss(request, shown)
         self.misses.append(miss)
         body = json.dumps(miss.to_json(), indent=2).encode("utf-8")
-        return Reply(MISS_STATUS, [("Content-Type", "application/json"), ("X-Mockmail", "replay-miss")], body)
+        headers = [("Content-Type", "application/json"), ("X-Mockmail", "replay-miss")]
+        return Reply(MISS_STATUS, headers, body, miss.reason())
 
     def _match(self, key: tuple[Any, ...], request: Incoming, fields: dict[str, str]) -> _Entry | None:
         candidates = self._index.get(key)
@@ -368,6 +380,7 @@ class ReplayMiddleware:
         try:
             request = _incoming(environ)
         except ApiError as error:
+            environ[REASON] = error.reason
             body = render_json(error_envelope(error))
             start_response(
                 _status_line(error.status), [("Content-Type", JSON_TYPE), ("Content-Length", str(len(body)))]
@@ -378,11 +391,14 @@ class ReplayMiddleware:
         except (UpstreamError, SecretLeak, OSError) as error:
             replay.problems.append(error)
             body = json.dumps({"mockmail": str(error)}).encode("utf-8")
-            reply = Reply(502, [("Content-Type", "application/json"), ("X-Mockmail", "record-failed")], body)
+            headers = [("Content-Type", "application/json"), ("X-Mockmail", "record-failed")]
+            reply = Reply(502, headers, body, f"recording: {error}")
         if reply is None:  # fall through: the body was read here, so hand it on
             environ["wsgi.input"] = io.BytesIO(request.body)
             environ["CONTENT_LENGTH"] = str(len(request.body))
             return self.app(environ, start_response)
+        if reply.reason is not None:
+            environ[REASON] = reply.reason
         start_response(_status_line(reply.status), reply.headers)
         return [reply.body]
 
@@ -431,5 +447,6 @@ def _content_length(value: str) -> int:
     """
     lengths = {part.strip() for part in value.split(",")} if value.strip() else {"0"}
     if len(lengths) != 1 or not _DIGITS.fullmatch(next(iter(lengths))):
-        raise ApiError(400, f"invalid Content-Length {value[:100]!r}", HRESULT_EXCEPTION)
+        message = f"invalid Content-Length {value[:100]!r}"
+        raise ApiError(400, message, HRESULT_EXCEPTION, reason=f"replay: {message}")
     return int(lengths.pop())

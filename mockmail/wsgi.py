@@ -1,9 +1,10 @@
 """Where the HTTP server and the app meet: the WSGI environ, the answer, and what WSGI cannot say.
 
-WSGI carries a status, headers and a body. Two things a mock server does go beyond that, and
-travel in the environ instead: a connection fault (the app asks the transport to reset, close
-or cut the connection short, see ``CONNECTION_FAULT``) and a wait the server can cut short when
-it stops (``STOPPING``). ``call_app`` runs the app once and returns all of it as an ``Answer``,
+WSGI carries a status, headers and a body. What a mock server does beyond that travels in the
+environ instead: a connection fault (the app asks the transport to reset, close or cut the
+connection short, see ``CONNECTION_FAULT``), a wait the server can cut short when it stops
+(``STOPPING``), why the app answered as it did (``REASON``), and the line the server logs for the
+request (``LOG_LINE``). ``call_app`` runs the app once and returns all of it as an ``Answer``,
 for the socket server and the in-process clients alike.
 """
 
@@ -27,6 +28,10 @@ MayBlock = Callable[[Environ], bool]
 BODY_LIMIT = 1 << 20  # bytes of a request body; a larger one is answered the API's 413, unread
 CONNECTION_FAULT = "mockmail.connection_fault"  # environ key: the ConnectionFault the app chose
 STOPPING = "mockmail.stopping"  # environ key: a threading.Event set when the server stops
+REASON = "mockmail.reason"  # environ key: why mockmail answered as it did, where it decided something
+# environ key: present (None) when the server logs requests; the app may set it to the request's
+# line, or to "" to leave the request out of the log. Left None, the server logs a plain line.
+LOG_LINE = "mockmail.log_line"
 
 
 class ConnectionFault(StrEnum):

@@ -91,12 +91,77 @@ def test_sigterm_stops_cleanly_too(spawn: Spawn):
     assert (code, err) == (0, "")
 
 
+LOG_LINE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (.*) \d+\.\dms")
+
+
+def logged(err: str) -> list[str]:
+    """The log's lines without their time and duration."""
+    return [match.group(1) for match in LOG_LINE.finditer(err)]
+
+
 def test_requests_are_logged_without_query_strings(spawn: Spawn):
     process, url = spawn()
     requests.put(url + ACCOUNTS + "?password=hunter2&email=alice@example.com", headers=ALICE, timeout=5)
     _, _, err = interrupt(process)
-    assert re.search(r"PUT /api/2\.0/mail/accounts 200$", err, re.MULTILINE)
+    assert logged(err) == ["PUT /api/2.0/mail/accounts 200 user=alice email=alice@example.com"]
     assert "hunter2" not in err
+
+
+def test_the_log_says_who_which_account_and_why(spawn: Spawn):
+    process, url = spawn()
+    requests.put(
+        url + ACCOUNTS, data={"email": "bob@example.com"}, headers={"Authorization": "nope"}, timeout=5
+    )
+    requests.put(url + ACCOUNTS, json={"email": "bob@example.com"}, headers=ALICE, timeout=5)
+    requests.post(url + "/_mockmail/faults", json={"name": "down", "respond": "unavailable"}, timeout=5)
+    requests.get(url + ACCOUNTS, headers=ALICE, timeout=5)
+    requests.get(url + "/_mockmail/journal", timeout=5)
+    _, _, err = interrupt(process)
+    assert logged(err) == [
+        'PUT /api/2.0/mail/accounts 401 user=- email=bob@example.com reason="no user has this token"',
+        "PUT /api/2.0/mail/accounts 500 user=alice email=bob@example.com "
+        'reason="alice has no account bob@example.com (it is bob\'s)"',
+        "GET /api/2.0/mail/accounts 503 user=alice email=- fault=down",
+    ]  # the control endpoints (the workbench polls them) stay out of the log
+    assert "bob-token" not in err
+
+
+def test_what_the_journal_does_not_see_is_logged_plainly(spawn: Spawn):
+    process, url = spawn()
+    refused = requests.put(url + ACCOUNTS, headers={**ALICE, "Host": "rebound.example"}, timeout=5)
+    preflight = requests.options(
+        url + ACCOUNTS,
+        headers={"Origin": "http://localhost:3000", "Access-Control-Request-Method": "PUT"},
+        timeout=5,
+    )
+    _, _, err = interrupt(process)
+    assert (refused.status_code, preflight.status_code) == (403, 200)
+    assert logged(err) == ["PUT /api/2.0/mail/accounts 403", "OPTIONS /api/2.0/mail/accounts 200"]
+
+
+def test_a_path_cannot_forge_a_log_line(spawn: Spawn):
+    process, url = spawn()
+    forged = "/api/x%0A2026-01-01%2000:00:00,000%20PUT%20/api/2.0/mail/accounts%20200%1B[31m"
+    requests.get(url + forged, headers=ALICE, timeout=5)
+    _, _, err = interrupt(process)
+    assert err.count("\n") == 1
+    assert logged(err) == [
+        "GET /api/x\\n2026-01-01 00:00:00,000 PUT /api/2.0/mail/accounts 200\\x1b[31m 404 user=alice email=-"
+    ]
+
+
+def test_every_line_is_in_the_log_in_order_when_it_stops_at_once(spawn: Spawn):
+    process, url = spawn()
+    with requests.Session() as session:
+        for n in range(200):
+            session.put(
+                url + ACCOUNTS, json={"email": "alice@example.com", "name": f"n{n}"}, headers=ALICE, timeout=5
+            )
+        session.get(url + ACCOUNTS + f"/{'x' * 10}", headers=ALICE, timeout=5)
+    _, _, err = interrupt(process)  # within the tenth of a second the lines may wait to be written
+    lines = logged(err)
+    assert len(lines) == 201
+    assert lines[-1].startswith("GET /api/2.0/mail/accounts/xxxxxxxxxx 404")
 
 
 def test_style_flag_overrides_the_scenario(spawn: Spawn):
