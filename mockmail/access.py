@@ -26,6 +26,7 @@ from werkzeug.sansio.utils import host_is_trusted
 from mockmail.cors import ANY_ORIGIN, VISIBLE, allow_headers, preflight_headers
 from mockmail.errors import HRESULT_EXCEPTION, ApiError
 from mockmail.paths import API_PREFIX
+from mockmail.reasons import REASON_HEADER, printable
 from mockmail.wire import JSON_TYPE, error_envelope, render_json
 from mockmail.wsgi import Environ, WsgiApp
 
@@ -153,7 +154,12 @@ def _refuse(environ: Environ, start_response: Callable[..., Any], message: str) 
         body = render_json(error_envelope(ApiError(403, message, HRESULT_EXCEPTION)))
     else:
         body = render_json({"error": message})
-    start_response("403 Forbidden", [("Content-Type", JSON_TYPE), ("Content-Length", str(len(body)))])
+    headers = [
+        ("Content-Type", JSON_TYPE),
+        ("Content-Length", str(len(body))),
+        (REASON_HEADER, printable(message)),
+    ]
+    start_response("403 Forbidden", headers)
     return [body]
 
 
@@ -165,6 +171,7 @@ def _unauthorized(start_response: Callable[..., Any], origin: str | None) -> lis
         ("Content-Type", JSON_TYPE),
         ("Content-Length", str(len(body))),
         ("WWW-Authenticate", 'Bearer realm="mockmail control"'),
+        (REASON_HEADER, "no control token: send Authorization: Bearer TOKEN"),
         *allow_headers(origin),
     ]
     start_response("401 Unauthorized", headers)

@@ -80,8 +80,9 @@ def _http_error(error: HTTPException) -> Response | tuple[Response, int]:
         return jsonify(error=message), error.code or 500
     if error.code in (404, 405):
         message = f"mockmail does not mock {request.method} {request.path}"
-        return render_error(ApiError(404, message, HRESULT_EXCEPTION))
-    return render_error(ApiError(error.code or 500, error.description or str(error), HRESULT_EXCEPTION))
+        return render_error(ApiError(404, message, HRESULT_EXCEPTION, reason=message))
+    message = error.description or str(error)
+    return render_error(ApiError(error.code or 500, message, HRESULT_EXCEPTION, reason=message))
 
 
 def _internal_error(error: Exception) -> Response:

@@ -237,7 +237,7 @@ def _entry(record: _Record) -> JournalEntry:
 class JournalMiddleware:
     """Records each request to the mocked API (``/api/...``) once, from what the app answered.
 
-    It is the one place that adds ``X-Mockmail-Reason`` and ``X-Mockmail-Fault`` to an answer
+    It is the one place that adds ``X-Mockmail-Reason`` and ``X-Mockmail-Fault`` to an app's answer
     (the body stays the real server's), and that gives the server the request's log line.
     """
 

@@ -209,3 +209,18 @@ def test_the_scenario_can_drop_the_challenge(write_scenario: Callable[..., Path]
         refused = put(server.url, {"Authorization": "nope"}, email="ann@example.com")
     assert refused.status_code == 401
     assert "WWW-Authenticate" not in refused.headers
+
+
+def test_a_path_mockmail_does_not_mock_says_so_in_the_reason_too(url: str):
+    answer = requests.patch(url + "/api/2.0/mail/accounts", timeout=5)
+    assert answer.status_code == 404
+    assert answer.headers["X-Mockmail-Reason"] == "mockmail does not mock PATCH /api/2.0/mail/accounts"
+
+
+def test_refusals_of_the_access_rules_say_why(url: str):
+    foreign = requests.get(url + "/api/2.0/mail/accounts", headers={"Host": "rebound.example"}, timeout=5)
+    assert foreign.status_code == 403
+    assert foreign.headers["X-Mockmail-Reason"].startswith("mockmail answers only local Host names")
+    with MockMailServer(control_token="t0k3n") as guarded:
+        refused = requests.get(guarded.url + "/_mockmail/faults", timeout=5)
+    assert refused.headers["X-Mockmail-Reason"] == "no control token: send Authorization: Bearer TOKEN"
