@@ -215,6 +215,26 @@ def record(
     _serve(host=host, port=port, scenario=None, style=None, replay=replay, quiet=quiet, access=access)
 
 
+@main.command()
+@click.option(
+    "--server-url", default="http://127.0.0.1:8025", show_default=True, help="The document's servers URL."
+)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here.  [default: stdout]")
+def openapi(server_url: str, out: Path | None) -> None:
+    """Print the OpenAPI 3.1 document of the mocked API and the control endpoints."""
+    import json
+
+    from mockmail.app import create_app
+    from mockmail.openapi import openapi_document
+
+    text = json.dumps(openapi_document(create_app(), server_url), indent=2, ensure_ascii=False) + "\n"
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {out}", err=True)
+
+
 @main.group()
 def scenario() -> None:
     """Work with scenario files."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -238,3 +239,23 @@ def test_the_real_answers_fit_their_documented_responses(
     assert denied.headers["Content-Type"].startswith("text/html")
     validates(document, unauthorized["content"]["text/html"]["schema"], denied.text)
     assert "WWW-Authenticate" in unauthorized["headers"]
+
+
+def test_the_openapi_command_prints_the_served_document_but_for_its_servers(
+    server: MockMailServer, tmp_path: Path
+):
+    from click.testing import CliRunner
+
+    from mockmail.cli import main
+
+    printed = CliRunner().invoke(main, ["openapi"])
+    assert printed.exit_code == 0, printed.output
+    document = json.loads(printed.output)
+    served = requests.get(server.url + "/_mockmail/openapi.json", timeout=5).json()
+    assert document["servers"] == [{"url": "http://127.0.0.1:8025"}]
+    assert {**document, "servers": None} == {**served, "servers": None}
+    written = CliRunner().invoke(
+        main, ["openapi", "--server-url", "http://ci:9000", "--out", str(tmp_path / "o.json")]
+    )
+    assert written.exit_code == 0
+    assert json.loads((tmp_path / "o.json").read_text())["servers"] == [{"url": "http://ci:9000"}]
