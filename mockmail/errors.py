@@ -1,6 +1,8 @@
-"""Errors the mocked API answers with: status, .NET message and hresult, as the real server sends them."""
+"""mockmail's exceptions, each a MockmailError, and the errors the mocked API answers as the real one does."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 # hresult values of the .NET exceptions behind each error; ErrorWrapper sends the innermost one's.
 HRESULT_EXCEPTION = -2146233088
@@ -38,7 +40,65 @@ def reason_phrase(status: int) -> str:
     return REASON_PHRASES.get(status, "Server error" if status >= 500 else "")
 
 
-class ApiError(Exception):
+class MockmailError(Exception):
+    """The base of every exception mockmail raises: ``except MockmailError`` catches them all."""
+
+
+class UnknownName(MockmailError, KeyError):
+    """A user, account or fault looked up by a name there is none of; the message lists the names there are.
+
+    Still a ``KeyError``, as these lookups raised before, so code catching that keeps working.
+    """
+
+    noun = "name"
+    place = ""  # where the name was looked for: " in the scenario"
+
+    def __init__(self, name: str, known: Iterable[str] = ()) -> None:
+        self.name = name
+        self.known = tuple(known)
+        listed = ", ".join(self.known) if self.known else "none"
+        super().__init__(f"no {self.noun} {name!r}{self.place}; {self.noun}s: {listed}")
+
+    def __str__(self) -> str:
+        return str(self.args[0])  # KeyError's own would wrap the message in quotes
+
+    def __reduce__(self) -> tuple[type[UnknownName], tuple[str, tuple[str, ...]]]:
+        return type(self), (self.name, self.known)
+
+
+class UnknownUser(UnknownName):
+    """No user of that name in the scenario."""
+
+    noun = "user"
+    place = " in the scenario"
+
+
+class UnknownAccount(UnknownName):
+    """No account with that email, whoever's, in the scenario."""
+
+    noun = "account"
+    place = " in the scenario"
+
+
+class UnknownFault(UnknownName):
+    """No fault of that name on the server."""
+
+    noun = "fault"
+
+
+class MissingPackage(MockmailError, ModuleNotFoundError):
+    """An optional package a method needs is not installed; the message says what to install."""
+
+    def __init__(self, package: str, needed_by: str) -> None:
+        super().__init__(
+            f"{needed_by} needs {package}, which is not installed: pip install {package} "
+            "(mockmail's test extra, pip install 'mockmail[test]', brings it too)",
+            name=package,
+        )
+        self.package = package
+
+
+class ApiError(MockmailError):
     """An error answered in the API's error envelope; ``reason`` says why mockmail answered it.
 
     The reason is mockmail's own, sent as ``X-Mockmail-Reason`` and kept in the journal; the
@@ -55,7 +115,7 @@ class ApiError(Exception):
         self.reason = reason
 
 
-class Unauthorized(Exception):
+class Unauthorized(MockmailError):
     """The request carries no valid credentials: the plain-text 401."""
 
 

@@ -6,6 +6,8 @@ import http.client
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from mockmail.errors import MockmailError
+
 # Headers about this hop, not the exchange: the upstream connection sets its own, and the
 # credentials a client gives a proxy are for mockmail, never for the portal.
 HOP_BY_HOP = frozenset(
@@ -26,7 +28,7 @@ NOT_FORWARDED = frozenset({"content-length", "accept-encoding"})
 UPSTREAM_TIMEOUT_S = 30.0
 
 
-class UpstreamError(ConnectionError):
+class UpstreamError(MockmailError, ConnectionError):
     """The upstream could not be reached or did not answer."""
 
 

@@ -16,6 +16,8 @@ from urllib.parse import parse_qsl
 
 import yaml
 
+from mockmail.errors import MockmailError
+
 VERSION = 1
 # Headers that change on every answer or describe the connection, not the exchange.
 NOISY_HEADERS = frozenset(
@@ -37,7 +39,7 @@ HeaderValue = str | tuple[str, ...]  # a header sent more than once (Set-Cookie)
 Headers = Mapping[str, HeaderValue]
 
 
-class RecordingError(ValueError):
+class RecordingError(MockmailError, ValueError):
     """A recording that cannot be used; the message names the file and the key."""
 
 

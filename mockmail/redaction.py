@@ -17,6 +17,7 @@ from http.cookies import CookieError, SimpleCookie
 from typing import Any
 from urllib.parse import quote, quote_plus, unquote_plus
 
+from mockmail.errors import MockmailError
 from mockmail.recording import Body, HeaderValue, Interaction, Message, Recording
 from mockmail.secret_fields import CREDENTIAL_FIELDS, SECRET_FIELDS
 
@@ -46,7 +47,7 @@ def is_placeholder(value: object) -> bool:
     return isinstance(value, str) and value.startswith("<redacted:") and value.endswith(">")
 
 
-class SecretLeak(ValueError):
+class SecretLeak(MockmailError, ValueError):
     """A recording still holds a secret seen in the traffic: it is not written."""
 
 

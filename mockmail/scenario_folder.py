@@ -11,14 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from mockmail.errors import MockmailError
+
 SUFFIXES = (".yaml", ".yml")
 
 
-class BadScenarioName(ValueError):
+class BadScenarioName(MockmailError, ValueError):
     """A name that is not a bare file name: it names a path, or it is empty."""
 
 
-class UnknownScenario(LookupError):
+class UnknownScenario(MockmailError, LookupError):
     """A bare file name with no scenario file of that name in the folder."""
 
 

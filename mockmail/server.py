@@ -9,24 +9,30 @@ import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask
 
 from mockmail.access import AccessPolicy
 from mockmail.app import create_app
 from mockmail.cors import check_origin
+from mockmail.errors import UnknownFault, UnknownUser
 from mockmail.faults import FaultStatus
 from mockmail.http_server import DEFAULT_LIMITS, LISTEN_BACKLOG, STOP_TIMEOUT, HttpServer, Limits
 from mockmail.journal import JournalEntry, journal_query
 from mockmail.replay import Replay
 from mockmail.scenarios import Scenario, Style, resolve_scenario
 from mockmail.state import MockState
+from mockmail.testing import ServerHelpers
 from mockmail.watch import ScenarioWatcher
 
 
-class MockMailServer:
-    """A mock ONLYOFFICE Mail server bound to ``host:port`` (port 0 picks a free one)."""
+class MockMailServer(ServerHelpers):
+    """A mock ONLYOFFICE Mail server bound to ``host:port`` (port 0 picks a free one).
+
+    The ``mockmail`` fixture is one of these: the test helpers (``headers``, ``account``,
+    ``assert_updated``, ``session``, ...) come from ``ServerHelpers``.
+    """
 
     def __init__(
         self,
@@ -183,9 +189,12 @@ class MockMailServer:
         """
         return self.state.switch(name)
 
-    def add_fault(self, spec: Mapping[str, Any]) -> FaultStatus:
-        """Add a fault (the scenario's shape); ScenarioError names a bad one, which changes nothing."""
-        name = self.state.add_fault(spec).name
+    def add_fault(self, spec: Mapping[str, Any] | None = None, **fields: Any) -> FaultStatus:
+        """Add a fault: ``add_fault(respond="unauthorized", times=1)``, or a mapping as in a scenario.
+
+        ScenarioError names a bad one, which changes nothing.
+        """
+        name = self.state.add_fault({**(spec or {}), **fields}).name
         return next(status for status in self.faults() if status.name == name)
 
     def faults(self) -> list[FaultStatus]:
@@ -195,25 +204,29 @@ class MockMailServer:
     def enable_fault(self, name: str, enabled: bool = True) -> FaultStatus:
         """Switch a fault on or off, its counts kept (a disabled one neither matches nor counts).
 
-        KeyError if there is none of that name.
+        UnknownFault (a KeyError) lists the faults there are.
         """
         status = self.state.faults.enable(name, enabled)
         if status is None:
-            raise KeyError(name)
+            raise self._unknown_fault(name)
         return status
 
     def remove_fault(self, name: str) -> None:
-        """Delete a fault; KeyError if there is none of that name."""
+        """Delete a fault; UnknownFault (a KeyError) lists the faults there are."""
         if not self.state.faults.remove(name):
-            raise KeyError(name)
+            raise self._unknown_fault(name)
 
     def clear_faults(self) -> None:
+        """Delete every fault."""
         self.state.faults.clear()
 
     def revoke_token(self, user: str) -> None:
-        """The user's token answers 401 until the next reset; KeyError for an unknown user."""
+        """The user's token answers 401 until the next reset; UnknownUser (a KeyError) lists the users."""
         if not self.state.store.revoke_token(user):
-            raise KeyError(user)
+            raise UnknownUser(user, self.users)
+
+    def _unknown_fault(self, name: str) -> UnknownFault:
+        return UnknownFault(name, [status.name for status in self.faults()])
 
     def journal(self, **filters: Any) -> list[JournalEntry]:
         """The requests to the mocked API since the last reset, oldest first (the last 1,000).
@@ -237,6 +250,17 @@ class MockMailServer:
 
     def __repr__(self) -> str:
         return f"<MockMailServer {self.url} scenario={self.scenario.source!r}>"
+
+
+class MockMail(MockMailServer):
+    """Deprecated: the ``mockmail`` fixture is a ``MockMailServer``; annotate tests with that.
+
+    ``MockMail(server)``, from when the fixture was a handle around a server, gives ``server`` itself.
+    """
+
+    def __new__(cls, server: MockMailServer) -> MockMail:
+        # Not an instance of cls, so __init__ is skipped: the server is used as it is.
+        return cast("MockMail", server)
 
 
 def is_loopback(host: str) -> bool:

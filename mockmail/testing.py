@@ -1,95 +1,85 @@
-"""MockMail: what a test gets from the fixture: URL, credentials, accounts, journal, faults, clients."""
+"""What a test asks of the mock beyond control: credentials, accounts, update assertions, in-process clients.
+
+``MockMailServer`` has these methods (it is ``ServerHelpers``' only user), so the ``mockmail``
+fixture, which is the session's server, has them too.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from mockmail.faults import FaultStatus
+from mockmail.errors import UnknownAccount, UnknownUser
 from mockmail.journal import JournalEntry
 from mockmail.models import Account, User
 from mockmail.paths import ACCOUNTS, normalize_path
-from mockmail.server import MockMailServer
 
 if TYPE_CHECKING:
+    from typing import TypeAlias
+
     import httpx
     import requests
+    from flask import Flask
+
+    from mockmail.server import MockMailServer
+    from mockmail.state import MockState
+
+    # Deprecated: the fixture is the server itself. To type checkers the same class; at run time
+    # server.MockMail, which also takes the one argument MockMail(server) the old handle took.
+    MockMail: TypeAlias = MockMailServer
 
 UPDATE = ("PUT", ACCOUNTS)
 
 
-class MockMail:
-    """A running mock server, as a test uses it."""
+class ServerHelpers:
+    """The test helpers of ``MockMailServer``, kept apart from its lifecycle and control methods."""
 
-    def __init__(self, server: MockMailServer) -> None:
-        self.server = server
+    # Supplied by MockMailServer, the class this is mixed into.
+    app: Flask
+
+    @property
+    def state(self) -> MockState:
+        raise NotImplementedError
 
     @property
     def url(self) -> str:
-        """The base URL, no trailing slash: ``f"{mockmail.url}/api/2.0/mail/accounts"``."""
-        return self.server.url
+        raise NotImplementedError
+
+    def journal(self, **filters: Any) -> list[JournalEntry]:
+        raise NotImplementedError
+
+    @property
+    def server(self) -> MockMailServer:
+        """This server: once the fixture was a handle around one, and code still reads ``mockmail.server``."""
+        return cast("MockMailServer", self)  # the only class this is mixed into
 
     @property
     def users(self) -> list[str]:
         """The scenario's user names."""
-        return [user.name for user in self.server.scenario.users]
+        return [user.name for user in self.state.scenario.users]
 
     def token(self, user: str) -> str:
-        """The user's API token."""
+        """The user's API token; UnknownUser (a KeyError) lists the users there are."""
         return self._user(user).token
 
     def headers(self, user: str) -> dict[str, str]:
-        """Ready ``Authorization`` headers for the user."""
+        """Ready ``Authorization`` headers for the user; UnknownUser lists the users there are."""
         return {"Authorization": self.token(user)}
 
     def accounts(self, user: str) -> list[Account]:
-        """The user's accounts as they are now."""
-        return self.server.state.store.accounts(self._user(user))
+        """The user's accounts as they are now; UnknownUser lists the users there are."""
+        return self.state.store.accounts(self._user(user))
 
     def account(self, email: str) -> Account:
-        """The account with this email, whoever owns it, as it is now."""
-        for user in self.server.scenario.users:
-            for account in self.server.state.store.accounts(user):
-                if account.email == email.lower():
-                    return account
-        raise KeyError(email)
+        """The account with this email, whoever owns it, as it is now.
 
-    def journal(self, **filters: Any) -> list[JournalEntry]:
-        """The requests the mock received in this test, oldest first; filters as the server's ``journal``."""
-        return self.server.journal(**filters)
-
-    def add_fault(self, spec: Mapping[str, Any] | None = None, **fields: Any) -> FaultStatus:
-        """Add a fault: ``add_fault(respond="unauthorized", times=1)``, or a mapping as in a scenario."""
-        return self.server.add_fault({**(spec or {}), **fields})
-
-    def faults(self) -> list[FaultStatus]:
-        return self.server.faults()
-
-    def enable_fault(self, name: str, enabled: bool = True) -> FaultStatus:
-        """Switch a fault on (or off, ``enabled=False``), counts kept; KeyError for an unknown name."""
-        return self.server.enable_fault(name, enabled)
-
-    def remove_fault(self, name: str) -> None:
-        self.server.remove_fault(name)
-
-    def clear_faults(self) -> None:
-        self.server.clear_faults()
-
-    def revoke_token(self, user: str) -> None:
-        """The user's token answers 401 until the test ends."""
-        self.server.revoke_token(user)
-
-    def session(self) -> requests.Session:
-        """A ``requests`` session that calls the mock in-process: same answers, no socket."""
-        from mockmail.inprocess import requests_session
-
-        return requests_session(self.server.app)
-
-    def httpx_client(self) -> httpx.Client:
-        """An ``httpx.Client`` that calls the mock in-process (needs httpx installed)."""
-        from mockmail.inprocess import httpx_client
-
-        return httpx_client(self.server.app, self.url)
+        UnknownAccount (a KeyError) lists the accounts there are.
+        """
+        store = self.state.store
+        accounts = [account for user in self.state.scenario.users for account in store.accounts(user)]
+        for account in accounts:
+            if account.email == email.lower():
+                return account
+        raise UnknownAccount(email, [account.email for account in accounts])
 
     def updates(self, email: str | None = None) -> list[JournalEntry]:
         """The account updates received, oldest first; only those for ``email`` if given."""
@@ -126,11 +116,27 @@ class MockMail:
         if self.updates(email):
             raise AssertionError(f"{email} was updated; {self._journal_text()}")
 
+    def session(self) -> requests.Session:
+        """A ``requests`` session that calls the mock in-process: same answers, no socket.
+
+        MissingPackage (a ModuleNotFoundError) says what to install when requests is not.
+        """
+        from mockmail.inprocess import requests_session
+
+        return requests_session(self.app)
+
+    def httpx_client(self) -> httpx.Client:
+        """An ``httpx.Client`` that calls the mock in-process; MissingPackage when httpx is not installed."""
+        from mockmail.inprocess import httpx_client
+
+        return httpx_client(self.app, self.url)
+
     def _user(self, name: str) -> User:
-        for user in self.server.scenario.users:
+        users = self.state.scenario.users
+        for user in users:
             if user.name.lower() == name.lower():
                 return user
-        raise KeyError(f"no user {name!r} in the scenario; users: {', '.join(self.users)}")
+        raise UnknownUser(name, [user.name for user in users])
 
     def _journal_text(self) -> str:
         entries = self.journal()
@@ -149,3 +155,12 @@ def _as_sent(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def __getattr__(name: str) -> Any:
+    # Imported on use: server.py imports this module for ServerHelpers.
+    if name != "MockMail":
+        raise AttributeError(f"module 'mockmail.testing' has no attribute {name!r}")
+    from mockmail.server import MockMail
+
+    return MockMail
