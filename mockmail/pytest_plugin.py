@@ -8,7 +8,10 @@ Where a test's settings come from, first found wins:
    default one as an argument and change it);
 3. the command line, ``--mockmail-scenario FILE`` (relative to the current folder);
 4. the ini option ``mockmail_scenario`` (relative to the ini file's folder);
-5. the scenario bundled with mockmail.
+5. the default scenario bundled with mockmail.
+
+A bare name that is no file where a path would be looked for names a bundled scenario
+(``scenario="team"``; ``mockmail scenario list`` names them).
 
 Pages of local origins may read the mock's answers; ``--mockmail-cors-origin ORIGIN`` and the ini
 option ``mockmail_cors_origins`` add origins for the session, a scenario's ``cors_origins`` for its tests.
@@ -30,8 +33,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-# The modes, spelled here so that registering the plugin imports nothing of mockmail's.
-RECORD_MODES = ("none", "once", "new", "all")
+# Neither imports anything heavy: registering the plugin imports no Flask (tests/test_plugin.py).
+from mockmail import bundled
+from mockmail.record_mode import RecordMode, help_text
 
 if TYPE_CHECKING:
     from mockmail.replay import Replay
@@ -66,10 +70,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("mockmail_scenario", "scenario YAML file for the mockmail fixture, relative to this file")
     group.addoption(
         "--mockmail-record-mode",
-        default="none",
-        choices=RECORD_MODES,
-        help="for tests marked with a recording: none only replays (default); once records a missing "
-        "recording; new records what does not match; all records everything",
+        default=RecordMode.NONE.value,
+        choices=[mode.value for mode in RecordMode],
+        help=f"for tests marked with a recording (default: {RecordMode.NONE}): {help_text(RecordMode)}",
     )
     group.addoption(
         "--mockmail-upstream", metavar="URL", help="the real portal that recordings are made from"
@@ -113,10 +116,9 @@ def mockmail_config(request: pytest.FixtureRequest) -> dict[str, Any]:
     config = request.config
     scenario: Path | None = None
     if option := config.getoption("mockmail_scenario"):
-        scenario = Path(config.invocation_params.dir, option)
+        scenario = _beside(config.invocation_params.dir, option)
     elif ini := config.getini("mockmail_scenario"):
-        base = config.inipath.parent if config.inipath else config.rootpath
-        scenario = base / str(ini)
+        scenario = _beside(config.inipath.parent if config.inipath else config.rootpath, str(ini))
     return {"scenario": scenario, "faults": [], "style": None}
 
 
@@ -125,8 +127,6 @@ def mockmail(
     mockmail_server: MockMailServer, mockmail_config: dict[str, Any], request: pytest.FixtureRequest
 ) -> MockMail:
     """The session's mock server, reset to this test's scenario and faults."""
-    from mockmail.testing import MockMail
-
     options = _options(request, mockmail_config)
     if options.style not in (None, "wire", "docs"):
         raise ValueError(f"{options.style!r} is not a mockmail style; valid: 'wire', 'docs'")
@@ -134,7 +134,7 @@ def mockmail(
     mockmail_server.state.replay = _replay(request, options.recording)
     for spec in options.faults:
         mockmail_server.add_fault(spec)
-    return MockMail(mockmail_server)
+    return mockmail_server
 
 
 @pytest.hookimpl(wrapper=True)
@@ -164,8 +164,8 @@ def _options(request: pytest.FixtureRequest, config: Mapping[str, Any]) -> Marke
         raise TypeError(f"@pytest.mark.mockmail takes keyword options only ({VALID_OPTIONS})")
     _check_keys("@pytest.mark.mockmail", marker.kwargs)
     scenario = marker.kwargs.get("scenario")
-    if isinstance(scenario, str | Path) and not Path(scenario).is_absolute():
-        scenario = request.path.parent / scenario
+    if isinstance(scenario, str | Path):
+        scenario = _beside(request.path.parent, scenario)
     return dataclasses.replace(defaults, **{**marker.kwargs, "scenario": scenario or defaults.scenario})
 
 
@@ -180,6 +180,14 @@ def _replay(request: pytest.FixtureRequest, name: str | None) -> Replay | None:
     return Replay(
         path, mode=config.getoption("mockmail_record_mode"), upstream=config.getoption("mockmail_upstream")
     )
+
+
+def _beside(folder: Path, scenario: str | Path) -> Path:
+    """A scenario file relative to ``folder``; a bare name that is no file there, a bundled scenario's."""
+    path = folder / scenario
+    if path.exists() or (found := bundled.find(str(scenario))) is None:
+        return path
+    return found
 
 
 def _check_keys(where: str, options: Mapping[str, Any]) -> None:

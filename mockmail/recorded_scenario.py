@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 
 from mockmail.binding import parse_address
+from mockmail.bundled import schema_line
 from mockmail.errors import ApiError
 from mockmail.paths import normalize_path
 from mockmail.recording import Recording
@@ -57,8 +58,10 @@ def scenario_from_recording(recording: Recording, source: str = "a recording") -
     if default in accounts:
         user["default_account"] = default
     user["accounts"] = list(accounts.values())
-    text = HEADER.format(source=source, user=USER) + yaml.safe_dump(
-        {"version": 1, "users": [user]}, sort_keys=False, allow_unicode=True
+    text = (
+        schema_line()
+        + HEADER.format(source=source, user=USER)
+        + yaml.safe_dump({"version": 1, "users": [user]}, sort_keys=False, allow_unicode=True)
     )
     parse_scenario(text, "the seeded scenario")  # what it writes always loads
     return text

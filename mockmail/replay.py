@@ -18,6 +18,7 @@ from mockmail.errors import HRESULT_EXCEPTION, ApiError
 from mockmail.paths import API_PREFIX, normalize_path
 from mockmail.proxy import UpstreamError, forward
 from mockmail.reasons import REPLAY_MISS
+from mockmail.record_mode import OnMiss, RecordMode
 from mockmail.recording import (
     CORS_PREFIX,
     Body,
@@ -35,8 +36,8 @@ from mockmail.redaction import PLACEHOLDER_PATTERN, Redactor, SecretLeak, is_pla
 from mockmail.wire import JSON_TYPE, error_envelope, render_json
 from mockmail.wsgi import REASON, WsgiApp
 
-RECORD_MODES = ("none", "once", "new", "all")
-ON_MISS = ("fail", "fallthrough")
+RECORD_MODES = tuple(RecordMode)
+ON_MISS = tuple(OnMiss)
 KEPT = 100
 # A miss: not one of the real server's 200/401/500 shapes, and a 4xx, which no client retries
 # (a 5xx would send retrying clients into back-off and hide the miss). Its body is mockmail's
@@ -47,11 +48,9 @@ WILDCARD = "<*>"
 _DIGITS = re.compile(r"[0-9]+")
 
 
-def check_record_mode(value: str) -> str:
-    """``value`` if it is a record mode; else a ValueError listing the valid ones."""
-    if value not in RECORD_MODES:
-        raise ValueError(f"{value!r} is not a record mode; valid: 'none', 'once', 'new', 'all'")
-    return value
+def check_record_mode(value: str) -> RecordMode:
+    """``value`` as a record mode; else a ValueError listing the valid ones."""
+    return RecordMode.parse(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,14 +134,15 @@ class Replay:
     """A recording being replayed (and, as the mode says, added to) by a server."""
 
     path: Path
-    mode: str = "none"
+    mode: RecordMode | str = RecordMode.NONE  # a plain string is taken too, and checked
     upstream: str | None = None
-    on_miss: str = "fail"
+    on_miss: OnMiss | str = OnMiss.FAIL
     redact: Iterable[str] = ()
     # The latest misses (with on_miss "fail") and problems (upstream failures, refused writes),
     # bounded so a server left running does not grow.
     misses: deque[Miss] = field(default_factory=lambda: deque(maxlen=KEPT))
     problems: deque[Exception] = field(default_factory=lambda: deque(maxlen=KEPT))
+    recorded: int = field(default=0, init=False)  # exchanges recorded since it was made
     _recording: Recording = field(init=False)
     _records: bool = field(init=False)
     _redactor: Redactor = field(init=False)
@@ -151,18 +151,17 @@ class Replay:
     _lock: threading.Lock = field(init=False)
 
     def __post_init__(self) -> None:
-        check_record_mode(self.mode)
+        self.mode = mode = RecordMode.parse(self.mode)
+        self.on_miss = OnMiss.parse(self.on_miss)
         self.redact = tuple(self.redact)  # read again for each miss report
-        if self.on_miss not in ON_MISS:
-            raise ValueError(f"{self.on_miss!r} is not a miss policy; valid: 'fail', 'fallthrough'")
         exists = self.path.exists()
-        if self.mode == "none" and not exists:
-            raise RecordingError(f"{self.path}: no such recording (record mode 'none' only replays)")
-        self._records = self.mode in ("new", "all") or (self.mode == "once" and not exists)
+        if mode is RecordMode.NONE and not exists:
+            raise RecordingError(f"{self.path}: no such recording (record mode 'none' {mode.description})")
+        self._records = mode in (RecordMode.NEW, RecordMode.ALL) or (mode is RecordMode.ONCE and not exists)
         if self._records and not self.upstream:
-            raise ValueError(f"record mode {self.mode!r} needs an upstream to record from")
+            raise ValueError(f"record mode {mode.value!r} needs an upstream to record from")
         remove_leftovers(self.path)  # of a recorder killed mid-write
-        self._recording = load_recording(self.path) if exists and self.mode != "all" else Recording()
+        self._recording = load_recording(self.path) if exists and mode is not RecordMode.ALL else Recording()
         self._redactor = Redactor(self.redact)
         self._lock = threading.Lock()
         self._index, self._entries = {}, []
@@ -178,14 +177,14 @@ class Replay:
         """The reply to ``request``; None to let the stateful mock answer (a miss, falling through)."""
         fields = _fields(request.query, decode_body(request.header("Content-Type"), request.body))
         key = _key(request.method, request.path, _has_credentials(request.headers), fields)
-        if self.mode != "all":
+        if self.mode is not RecordMode.ALL:
             with self._lock:
                 entry = self._match(key, request, fields)
             if entry is not None:
                 return _recorded(entry.interaction)
         if self._records:
             return self._record(request)
-        if self.on_miss == "fallthrough":
+        if self.on_miss is OnMiss.FALLTHROUGH:
             return None
         # The report goes to the client and into test output: the client's secrets stay out of it.
         scrubbed = Redactor(self.redact)
@@ -245,6 +244,7 @@ class Replay:
                 self._recording.forget_last()
                 raise
             save_recording(self.path, self._recording)
+            self.recorded += 1
             self._add(scrubbed).used = True  # played by being recorded
         headers = _sendable(answer.headers)
         return Reply(answer.status, [*headers, ("Content-Length", str(len(answer.body)))], answer.body)

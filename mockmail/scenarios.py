@@ -18,6 +18,8 @@ from typing import Any, Literal
 import jsonschema
 import yaml
 
+from mockmail import bundled
+from mockmail.errors import MockmailError
 from mockmail.faults import FRAMING_HEADERS, Fault, build_fault
 from mockmail.models import (
     ENCRYPTION_TYPES,
@@ -40,7 +42,7 @@ DEFAULT_SCENARIO = "default.yaml"
 Stamp = tuple[int, int, int]  # a file's version: see file_stamp
 
 
-class ScenarioError(ValueError):
+class ScenarioError(MockmailError, ValueError):
     """A scenario file that cannot be used; the message names the file, the key and the line."""
 
 
@@ -81,11 +83,21 @@ def file_stamp(info: os.stat_result) -> Stamp:
 
 
 def resolve_scenario(scenario: Scenario | str | Path | None) -> Scenario:
-    """A loaded scenario as it is, a file loaded, or None for the bundled default."""
+    """A loaded scenario as it is, a file loaded, a bundled example by name, or None for the default.
+
+    A file that exists is read first; a bare name (no folder, with or without ``.yaml``) that is
+    no file names a bundled example (``basic``, ``team``, ...).
+    """
     if scenario is None:
         return default_scenario()
     if isinstance(scenario, Scenario):
         return scenario
+    if not os.path.exists(scenario) and bundled.is_bare_name(str(scenario)):
+        example = bundled.find(str(scenario))
+        if example is None:
+            known = ", ".join(bundled.names())
+            raise ScenarioError(f"{scenario}: no such scenario file, nor a bundled scenario ({known})")
+        return load_scenario(example)
     return load_scenario(scenario)
 
 
@@ -98,8 +110,8 @@ def default_scenario() -> Scenario:
 def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
     """Validate a scenario's YAML text; ``source`` names it in error messages."""
     data = _read_yaml(text, source)
-    if data is None:
-        data = {}
+    if data is None:  # an empty file, or only comments: most likely not the file meant
+        raise ScenarioError(f"{source}: the scenario is empty: expected a mapping with users (line 1)")
     problems = [problem for error in _validator().iter_errors(data) for problem in _describe(error)]
     if not problems:
         problems = list(_check_references(data))

@@ -16,8 +16,10 @@ import pytest
 import requests
 from click.testing import CliRunner
 
+from mockmail import MockMailServer
 from mockmail.cli import main
 
+ROOT = Path(__file__).resolve().parent.parent
 ACCOUNTS = "/api/2.0/mail/accounts"
 ALICE = {"Authorization": "864FE52C-1C1C-469F-9308-51DAFEFE7436"}
 URL_LINE = re.compile(r"mockmail serving on (http://[0-9.]+:(\d+))")
@@ -80,7 +82,7 @@ def test_serve_prints_the_url_first_then_a_summary_and_answers(spawn: Spawn):
         "  scenario: (default scenario) (style wire)",
         "  user alice: token 864FE52C-1C1C-469F-9308-51DAFEFE7436; accounts: alice@example.com, alice@portal.example.com",
         "  user bob: token bob-token; accounts: bob@example.com",
-        "mockmail stopped",
+        "mockmail stopped: 1 request answered, 0 faults fired",
     ]
     assert "Traceback" not in err
 
@@ -147,6 +149,8 @@ def test_a_path_cannot_forge_a_log_line(spawn: Spawn):
     assert err.count("\n") == 1
     assert logged(err) == [
         "GET /api/x\\n2026-01-01 00:00:00,000 PUT /api/2.0/mail/accounts 200\\x1b[31m 404 user=alice email=-"
+        ' reason="mockmail does not mock GET /api/x\\\\n2026-01-01 00:00:00,000 PUT /api/2.0/mail/accounts'
+        ' 200\\\\x1b[31m"'
     ]
 
 
@@ -198,32 +202,89 @@ def test_a_bad_scenario_is_a_located_message_not_a_traceback(write_scenario: Cal
     )
 
 
-def test_a_port_in_use_is_a_clear_message():
+def test_a_port_in_use_is_a_clear_message_that_suggests_port_0():
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        result = CliRunner().invoke(main, ["serve", "--port", str(port)])
+        result = CliRunner().invoke(main, ["serve"], env={"MOCKMAIL_PORT": str(port)})
     assert result.exit_code == 1
-    assert result.output.startswith(f"Error: cannot listen on 127.0.0.1:{port}: ")
+    assert result.output == (
+        f"Error: cannot listen on 127.0.0.1:{port}: Address already in use; "
+        "another mockmail? --port 0 picks a free port\n"
+    )
 
 
-def test_help_lists_the_options_with_defaults():
+def test_help_lists_the_options_with_defaults_and_variables():
     result = CliRunner().invoke(main, ["serve", "--help"])
     assert result.exit_code == 0
     output = " ".join(result.output.split())
     for text in (
         "--host TEXT",
-        "[default: 127.0.0.1]",
+        "[env var: MOCKMAIL_HOST; default: 127.0.0.1]",
         "--port INTEGER RANGE",
-        "[default: 8025; 0<=x<=65535]",
+        "[env var: MOCKMAIL_PORT; default: 8025; 0<=x<=65535]",
         "--scenario FILE",
         "--style [wire|docs]",
+        "--record-mode [none|once|new|all] With --replay: none: only replays and never touches the network;",
+        "[env var: MOCKMAIL_RECORD_MODE; default: none]",
+        "[env var: MOCKMAIL_ON_MISS; default: fail]",
         "--scenarios DIR",
         "--watch",
         "--no-basic-challenge",
     ):
         assert text in output
+    for name in ("SCENARIO", "STYLE", "REPLAY", "UPSTREAM", "SCENARIOS", "WATCH", "QUIET", "CORS_ORIGIN"):
+        assert re.search(rf"env var: MOCKMAIL_{name}[;\]]", output), name
+
+
+def test_record_says_its_own_default_mode():
+    output = " ".join(CliRunner().invoke(main, ["record", "--help"]).output.split())
+    assert "--record-mode [none|once|new|all] For OUT: none: only replays" in output
+    assert "[env var: MOCKMAIL_RECORD_MODE; default: all]" in output
+    assert "--mode [" not in output  # the old name is taken, not listed
+    assert "The old name of --record-mode, --mode, is still taken (deprecated)." in output
+
+
+@pytest.mark.parametrize(
+    "option", [["--upstream", "http://portal.test"], ["--record-mode", "new"], ["--on-miss", "fallthrough"]]
+)
+def test_replay_options_without_replay_are_a_usage_error(option: list[str]):
+    result = CliRunner().invoke(main, ["serve", *option])
+    assert result.exit_code == 2
+    assert f"Error: {option[0]} applies only with --replay (the recording to answer from)" in result.output
+
+
+def test_replay_options_from_the_environment_without_replay_are_ignored():
+    with socket.socket() as taken:  # stops the server at binding: the options were let through
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        env = {"MOCKMAIL_UPSTREAM": "http://portal.test", "MOCKMAIL_PORT": str(taken.getsockname()[1])}
+        result = CliRunner().invoke(main, ["serve"], env=env)
+    assert result.exit_code == 1
+    assert "cannot listen" in result.output
+
+
+def test_record_mode_is_read_from_the_environment(tmp_path: Path):
+    result = CliRunner().invoke(
+        main, ["serve", "--replay", str(tmp_path / "x.yaml")], env={"MOCKMAIL_RECORD_MODE": "nwe"}
+    )
+    assert result.exit_code == 2
+    assert "'nwe' is not a record mode; valid: 'none', 'once', 'new', 'all'" in result.output
+
+
+def test_record_takes_its_old_mode_option_with_a_warning(tmp_path: Path):
+    arguments = ["record", "--upstream", "http://127.0.0.1:9", "--out", str(tmp_path / "missing.yaml")]
+    result = CliRunner().invoke(main, [*arguments, "--mode", "none"])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "mockmail: --mode is deprecated; use --record-mode\n"
+        f"Error: {tmp_path / 'missing.yaml'}: no such recording "
+        "(record mode 'none' only replays and never touches the network)\n"
+    )
+    both = CliRunner().invoke(main, [*arguments, "--mode", "none", "--record-mode", "all"])
+    assert both.exit_code == 2
+    assert "--mode is the old name of --record-mode: give --record-mode only" in both.output
 
 
 def test_bound_beyond_loopback_it_warns_hides_tokens_and_guards_control(spawn: Spawn):
@@ -283,7 +344,10 @@ def test_origins_and_hosts_are_added_on_the_command_line(spawn: Spawn):
 def test_a_malformed_origin_is_a_usage_error():
     result = CliRunner().invoke(main, ["serve", "--cors-origin", "localhost:3000"])
     assert result.exit_code == 2
-    assert "Invalid value for '--cors-origin': 'localhost:3000' is not an origin" in result.output
+    assert (
+        "Invalid value for '--cors-origin' (env var: 'MOCKMAIL_CORS_ORIGIN'): 'localhost:3000' is not an origin"
+        in (result.output)
+    )
 
 
 def rewrite(path: Path, text: str) -> None:
@@ -347,7 +411,7 @@ def test_no_basic_challenge_is_the_servers_setting(spawn: Spawn):
 def test_a_missing_scenarios_folder_is_a_usage_error(tmp_path: Path):
     result = CliRunner().invoke(main, ["serve", "--scenarios", str(tmp_path / "nope")])
     assert result.exit_code == 2
-    assert "Invalid value for '--scenarios': Directory" in result.output
+    assert "Invalid value for '--scenarios' (env var: 'MOCKMAIL_SCENARIOS'): Directory" in result.output
 
 
 def test_the_summary_of_a_large_scenario_stays_short(spawn: Spawn, write_scenario: Callable[[str], Path]):
@@ -363,3 +427,51 @@ def test_the_summary_of_a_large_scenario_stays_short(spawn: Spawn, write_scenari
         "  user u0: token t0; accounts: " + ", ".join(f"a{k}@u0.test" for k in range(10)) + " and 2 more"
     )
     assert lines[21] == "  and 5 more users (GET /_mockmail/users lists them)"
+
+
+def test_a_bundled_scenario_by_name_and_the_stop_line_counts(spawn: Spawn):
+    process, url = spawn("--scenario", "team", "--quiet")
+    carol = {"Authorization": "carol-token"}
+    requests.post(
+        url + "/_mockmail/faults", json={"name": "once", "times": 1, "respond": "unavailable"}, timeout=5
+    )
+    statuses = [requests.get(url + ACCOUNTS, headers=carol, timeout=5).status_code for _ in range(3)]
+    code, out, _ = interrupt(process)
+    assert (code, statuses) == (0, [503, 200, 200])
+    lines = out.splitlines()
+    assert re.fullmatch(r"  scenario: .*team\.yaml \(style wire\)", lines[0])
+    assert lines[1].startswith("  user carol: token carol-token; ")
+    assert lines[-1] == "mockmail stopped: 3 requests answered, 1 fault fired"
+
+
+def test_a_replay_that_records_prints_where_misses_go_and_counts_exchanges(spawn: Spawn, tmp_path: Path):
+    path = tmp_path / "new.yaml"
+    with MockMailServer() as portal:
+        process, url = spawn(
+            "--replay", str(path), "--record-mode", "once", "--upstream", portal.url, "--quiet"
+        )
+        for _ in range(2):
+            requests.get(url + ACCOUNTS, headers={"Authorization": "bob-token"}, timeout=5)
+        _, out, _ = interrupt(process)
+    assert out.splitlines() == [
+        f"  recording: {path} (record mode once: records if the file does not exist yet, then only replays)",
+        f"  what it does not answer goes to {portal.url} and is recorded",
+        "mockmail stopped: 2 requests answered, 0 faults fired, 2 exchanges recorded",
+    ]  # no scenario, users or tokens: they answer nothing here
+
+
+def test_a_replay_prints_only_what_applies(spawn: Spawn):
+    recording = ROOT / "fixtures" / "recordings" / "web-client-session.yaml"
+    process, _ = spawn("--replay", str(recording), "--quiet")
+    fallthrough, _ = spawn("--replay", str(recording), "--on-miss", "fallthrough", "--quiet")
+    _, out, _ = interrupt(process)
+    _, through, _ = interrupt(fallthrough)
+    assert out.splitlines() == [
+        f"  recording: {recording} (record mode none: only replays and never touches the network)",
+        "  what it does not match gets a 404 naming the closest recorded request (on a miss: fail)",
+        "mockmail stopped: 0 requests answered, 0 faults fired",
+    ]
+    assert through.splitlines()[1:3] == [
+        "  what it does not match is answered from the scenario (on a miss: fallthrough)",
+        "  scenario: (default scenario) (style wire)",
+    ]

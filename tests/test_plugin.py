@@ -253,6 +253,25 @@ def test_in_process_clients_see_what_a_socket_client_sees(pytester: pytest.Pytes
     pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=2)
 
 
+def test_the_fixture_is_the_sessions_server_with_its_methods(pytester: pytest.Pytester):
+    pytester.makepyfile(
+        """
+        import pytest
+        from mockmail import MockMailServer, UnknownFault, UnknownUser
+
+        def test_it(mockmail, mockmail_server):
+            assert mockmail is mockmail_server
+            assert isinstance(mockmail, MockMailServer)
+            with pytest.raises(UnknownUser, match="^no user 'carol' in the scenario; users: alice, bob$"):
+                mockmail.headers("carol")
+            mockmail.add_fault(name="deny", respond="forbidden")
+            with pytest.raises(UnknownFault, match="^no fault 'denied'; faults: deny$"):
+                mockmail.remove_fault("denied")
+        """
+    )
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
 def test_xdist_workers_each_get_their_own_server(pytester: pytest.Pytester):
     pytester.makepyfile(
         """
@@ -318,10 +337,14 @@ def test_recording_marker_round_trip(pytester: pytest.Pytester):
     )
 
 
-def test_the_plugin_spells_the_record_modes_as_replay_does():
-    from mockmail import pytest_plugin, replay
+def test_the_record_mode_option_is_made_from_the_enum(pytester: pytest.Pytester):
+    from mockmail.record_mode import RecordMode, help_text
 
-    assert pytest_plugin.RECORD_MODES == replay.RECORD_MODES
+    usage = pytester.runpytest("--help")
+    assert " ".join(usage.stdout.str().split()).count(" ".join(help_text(RecordMode).split())) == 1
+    refused = pytester.runpytest("--mockmail-record-mode", "nwe")
+    assert refused.ret == pytest.ExitCode.USAGE_ERROR
+    refused.stderr.fnmatch_lines(["*invalid choice: 'nwe' (choose from *none*, *once*, *new*, *all*)"])
 
 
 def test_origins_come_from_the_ini_file_and_the_command_line(pytester: pytest.Pytester):

@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 import requests
+from click.testing import CliRunner
 
 from mockmail import MockMailServer, parse_scenario
+from mockmail.cli import main
 from mockmail.recording import load_recording
 from mockmail.scenarios import default_scenario
 
@@ -64,6 +66,7 @@ def test_curl_examples_in_order_print_what_the_readme_shows():
 def test_the_record_command_records(tmp_path):
     (command,) = [text.strip() for text in blocks("sh") if text.startswith("mockmail record")]
     arguments = shlex.split(command)
+    assert arguments[arguments.index("--port") + 1] == "8026"  # beside a `mockmail serve` on 8025
     with MockMailServer() as portal:
         arguments[arguments.index("--upstream") + 1] = portal.url
         arguments[arguments.index("--out") + 1] = str(tmp_path / "session.yaml")
@@ -103,10 +106,11 @@ def test_fixture_examples_pass_in_a_users_project(pytester: pytest.Pytester):
 
 def scenario_example() -> str:
     """The README's full scenario example (the other YAML blocks are excerpts)."""
-    return next(text for text in blocks("yaml") if text.startswith("version: 1"))
+    return next(text for text in blocks("yaml") if text.startswith("# yaml-language-server: "))
 
 
 def test_yaml_examples_are_scenarios_and_the_full_one_is_the_bundled_default():
+    assert scenario_example() == (ROOT / "scenarios" / "basic.yaml").read_text(encoding="utf-8")
     assert parse_scenario(scenario_example()).users == default_scenario().users
     for text in blocks("yaml"):
         parse_scenario(text)
@@ -147,3 +151,21 @@ def test_the_located_error_shown_is_the_one_given(tmp_path, monkeypatch):
         check=False,
     )
     assert result.stderr == alias_bomb
+
+
+def test_the_scenario_commands_print_what_the_readme_shows(tmp_path, monkeypatch):
+    (commands,) = [text for text in blocks("sh") if text.startswith("mockmail scenario list")]
+    (shown,) = [text for text in blocks("text") if text.startswith("basic ")]
+    monkeypatch.chdir(tmp_path)
+    Path("scenarios").mkdir()
+    printed = ""
+    for line in commands.splitlines():
+        result = CliRunner().invoke(main, shlex.split(line)[1:])
+        assert result.exit_code == 0, result.output
+        printed += result.stdout
+    assert printed == shown
+    assert (
+        Path("scenarios/mine.yaml")
+        .read_text(encoding="utf-8")
+        .startswith("# yaml-language-server: $schema=./scenario.schema.json\n")
+    )

@@ -39,6 +39,14 @@ def test_every_example_scenario_loads():
         assert load_scenario(path).users
 
 
+def test_every_example_names_the_schema_for_editors_by_a_path_that_leads_to_it():
+    for path in (ROOT / "scenarios").glob("*.yaml"):
+        first = path.read_text(encoding="utf-8").splitlines()[0]
+        assert first == "# yaml-language-server: $schema=../mockmail/scenario.schema.json", path
+        assert (path.parent / first.split("=", 1)[1]).resolve() == ROOT / "mockmail" / "scenario.schema.json"
+    assert schema()["$id"] == "scenario.schema.json"  # resolves to the file itself, wherever it is
+
+
 def test_the_bundled_default_is_the_documented_example():
     assert default_scenario().users == parse_scenario(EXAMPLE).users
 
@@ -105,7 +113,7 @@ def test_a_bad_value_names_file_path_and_line(write_scenario):
     text = EXAMPLE.replace("port: 993\n", "port: imap\n", 1)
     assert (
         error_for(write_scenario, text)
-        == "FILE: users[0].accounts[0].port: expected an integer, got 'imap' (line 14)"
+        == "FILE: users[0].accounts[0].port: expected an integer, got 'imap' (line 16)"
     )
 
 
@@ -199,8 +207,16 @@ def test_a_missing_file_is_named(tmp_path):
         load_scenario(tmp_path / "nope.yaml")
 
 
-def test_an_empty_file_is_a_scenario_with_no_users(write_scenario):
-    assert load_scenario(write_scenario("# nothing yet\n")).users == ()
+@pytest.mark.parametrize("text", ["", "# nothing yet\n", "---\n"])
+def test_an_empty_file_is_a_located_error(write_scenario, text):
+    assert (
+        error_for(write_scenario, text)
+        == "FILE: the scenario is empty: expected a mapping with users (line 1)"
+    )
+
+
+def test_a_mapping_without_users_is_still_a_scenario(write_scenario):
+    assert load_scenario(write_scenario("seed: 1\n")).users == ()
 
 
 def test_yaml_merge_keys_work_and_are_located(write_scenario):
