@@ -33,7 +33,6 @@ from requests.adapters import BaseAdapter
 from mockmail import MockMailServer
 from mockmail.inprocess import requests_session
 from mockmail.scenarios import default_scenario
-from mockmail.testing import MockMail
 
 PATH = "/api/2.0/mail/accounts"
 BODY = {"email": "bob@example.com", "name": "Bob", "server": "imap.bob.example", "port": 993}
@@ -153,7 +152,7 @@ def main() -> None:
     theirs_server.start()
     try:
         with MockMailServer() as server, requests.Session() as loopback:
-            in_process = MockMail(server).session()
+            in_process = server.session()
             ours, theirs, over_loopback, fresh, without_socket, flask_floor, requests_floor = medians_us(
                 [
                     mockmail_per_test(server),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import itertools
 import threading
 import time
 from collections import deque
@@ -179,7 +178,7 @@ class Journal:
     def __init__(self, limit: int = JOURNAL_LIMIT) -> None:
         self._records: deque[_Record] = deque(maxlen=limit)
         self._lock = threading.Lock()
-        self._seq = itertools.count(1)
+        self.total = 0  # requests recorded since the journal was made, cleared or not: the last seq
 
     def add(self, request: ApiRequest, status: int | None) -> _Record:
         """Record a finished request; ``status`` None: a connection fault answered nothing."""
@@ -197,7 +196,8 @@ class Journal:
             seq=0,
         )
         with self._lock:  # numbered in the order they are kept
-            record = dataclasses.replace(record, seq=next(self._seq))
+            self.total += 1
+            record = dataclasses.replace(record, seq=self.total)
             self._records.append(record)
         return record
 

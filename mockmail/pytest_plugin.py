@@ -41,7 +41,6 @@ if TYPE_CHECKING:
     from mockmail.replay import Replay
     from mockmail.scenarios import Scenario
     from mockmail.server import MockMailServer
-    from mockmail.testing import MockMail
 
 MARKER = "mockmail"
 
@@ -125,7 +124,7 @@ def mockmail_config(request: pytest.FixtureRequest) -> dict[str, Any]:
 @pytest.fixture
 def mockmail(
     mockmail_server: MockMailServer, mockmail_config: dict[str, Any], request: pytest.FixtureRequest
-) -> MockMail:
+) -> MockMailServer:
     """The session's mock server, reset to this test's scenario and faults."""
     options = _options(request, mockmail_config)
     if options.style not in (None, "wire", "docs"):
@@ -144,7 +143,7 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     handle = getattr(item, "funcargs", {}).get("mockmail")
     if handle is None:
         return result
-    state = handle.server.state
+    state = handle.state
     if state.errors:
         raise state.errors[0]
     if state.replay is not None and state.replay.problems:

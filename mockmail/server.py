@@ -6,6 +6,7 @@ import ipaddress
 import secrets
 import socket
 import threading
+import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
@@ -259,6 +260,11 @@ class MockMail(MockMailServer):
     """
 
     def __new__(cls, server: MockMailServer) -> MockMail:
+        warnings.warn(
+            "MockMail is deprecated: the mockmail fixture is a MockMailServer; use the server itself",
+            DeprecationWarning,
+            2,
+        )
         # Not an instance of cls, so __init__ is skipped: the server is used as it is.
         return cast("MockMail", server)
 

@@ -6,6 +6,7 @@ fixture, which is the session's server, has them too.
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING, Any, cast
 
 from mockmail.errors import UnknownAccount, UnknownUser
@@ -50,6 +51,9 @@ class ServerHelpers:
     @property
     def server(self) -> MockMailServer:
         """This server: once the fixture was a handle around one, and code still reads ``mockmail.server``."""
+        warnings.warn(
+            "mockmail.server is deprecated: the mockmail fixture is the server itself", DeprecationWarning, 2
+        )
         return cast("MockMailServer", self)  # the only class this is mixed into
 
     @property

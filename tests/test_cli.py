@@ -475,3 +475,13 @@ def test_a_replay_prints_only_what_applies(spawn: Spawn):
         "  what it does not match is answered from the scenario (on a miss: fallthrough)",
         "  scenario: (default scenario) (style wire)",
     ]
+
+
+def test_the_stop_line_counts_requests_the_journal_no_longer_holds(spawn: Spawn):
+    process, url = spawn("--quiet")
+    requests.get(url + ACCOUNTS, headers=ALICE, timeout=5)
+    requests.post(url + "/_mockmail/reset", timeout=5)
+    requests.get(url + ACCOUNTS, headers=ALICE, timeout=5)
+    requests.delete(url + "/_mockmail/journal", timeout=5)
+    _, out, _ = interrupt(process)
+    assert out.splitlines()[-1] == "mockmail stopped: 2 requests answered, 0 faults fired"

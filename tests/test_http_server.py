@@ -18,7 +18,6 @@ import requests
 
 from mockmail import Limits, MockMailServer
 from mockmail.http_server import HEAD_LIMIT
-from mockmail.testing import MockMail
 
 ACCOUNTS = "/api/2.0/mail/accounts"
 BOB = "bob-token"
@@ -55,7 +54,7 @@ def read_all(sock: socket.socket) -> bytes:
 
 
 def bobs_name(server: MockMailServer) -> str | None:
-    return MockMail(server).account("bob@example.com").name
+    return server.account("bob@example.com").name
 
 
 def normal_put_seconds(server: MockMailServer) -> float:

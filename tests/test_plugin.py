@@ -169,7 +169,7 @@ def test_an_exception_in_the_server_thread_fails_the_test_that_caused_it(pyteste
         def test_breaks_the_server(mockmail, monkeypatch):
             def broken(*args):
                 raise RuntimeError("bug in the handler")
-            monkeypatch.setattr(mockmail.server.state.__class__, "style", property(lambda self: broken()), raising=False)
+            monkeypatch.setattr(mockmail.state.__class__, "style", property(lambda self: broken()), raising=False)
             requests.get(mockmail.url + "/api/2.0/mail/accounts", headers=mockmail.headers("bob"))
 
         def test_next_one_is_clean(mockmail):
@@ -234,9 +234,9 @@ def test_in_process_clients_see_what_a_socket_client_sees(pytester: pytest.Pytes
 
         def test_same_answers(mockmail):
             over_socket = run(requests.Session(), mockmail)
-            mockmail.server.reset()
+            mockmail.reset()
             in_process = run(mockmail.session(), mockmail)
-            mockmail.server.reset()
+            mockmail.reset()
             with mockmail.httpx_client() as client:
                 through_httpx = run(client, mockmail)
             assert over_socket == in_process == through_httpx

@@ -137,7 +137,9 @@ def test_an_in_process_client_without_its_package_says_what_to_install(
 
 
 def test_the_old_handle_is_the_server_itself(server: MockMailServer):
-    assert MockMail(server) is server  # MockMail(server), as code wrapped a server before
-    assert server.server is server  # mockmail.server, as tests reached the server before
+    with pytest.warns(DeprecationWarning, match="the mockmail fixture is a MockMailServer"):
+        assert MockMail(server) is server  # MockMail(server), as code wrapped a server before
+    with pytest.warns(DeprecationWarning, match="the mockmail fixture is the server itself"):
+        assert server.server is server  # mockmail.server, as tests reached the server before
     assert mockmail.MockMail is MockMail
     assert "MockMail" not in mockmail.__all__
