@@ -22,12 +22,13 @@ import json
 import statistics
 import sys
 import tempfile
-from importlib import resources
 from pathlib import Path
 from urllib.request import urlopen
 
 import yaml
 from timing import median_us, p99_us, pin_to_one_cpu, put_latencies, spawned
+
+from mockmail import bundled
 
 BODY = json.dumps({"email": "bob@example.com", "name": "Bob", "server": "imap.bob.example", "port": 993})
 HEADERS = {"Authorization": "bob-token", "Content-Type": "application/json"}
@@ -62,7 +63,7 @@ def main() -> None:
     serve = [str(Path(sys.executable).with_name("mockmail")), "serve", "--port", "0", "--quiet"]
     with tempfile.TemporaryDirectory() as folder:
         faulted = Path(folder) / "faulted.yaml"
-        scenario = yaml.safe_load(resources.files("mockmail").joinpath("default.yaml").read_text("utf-8"))
+        scenario = yaml.safe_load(bundled.path("basic").read_text("utf-8"))
         faulted.write_text(yaml.safe_dump({**scenario, "faults": NON_MATCHING}), encoding="utf-8")
         rounds = [measure(serve, faulted, options.requests) for _ in range(options.rounds)]
     print(f"({placement})")

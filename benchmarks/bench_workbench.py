@@ -34,7 +34,6 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from importlib import resources
 from pathlib import Path
 from urllib.request import urlopen
 
@@ -49,6 +48,8 @@ from timing import (
     put_latencies,
     spawned,
 )
+
+from mockmail import bundled
 
 BASELINE = "cbf19b9"  # the last commit before X-Mockmail-Reason and the batched log
 POLL_S = 0.5  # the workbench's POLL_MS
@@ -138,7 +139,7 @@ def watch_idle_cpu(seconds: float) -> float:
     """The share of one CPU a `mockmail serve --watch` process uses with nothing to do."""
     with tempfile.TemporaryDirectory() as folder:
         scenario = Path(folder) / "scenario.yaml"
-        scenario.write_text(resources.files("mockmail").joinpath("default.yaml").read_text("utf-8"))
+        scenario.write_text(bundled.path("basic").read_text("utf-8"))
         command = mockmail_serve()
         watching = Command("watch", [*command.argv, "--watch", "--scenario", str(scenario)])
         with spawned(watching, SDK_BODY, SDK_HEADERS) as (port, _):

@@ -38,7 +38,7 @@ from mockmail.yaml_loading import Lines, YamlPath, YamlProblem, load_yaml, locat
 
 Style = Literal["wire", "docs"]
 STYLES: tuple[Style, ...] = ("wire", "docs")
-DEFAULT_SCENARIO = "default.yaml"
+DEFAULT_SCENARIO = "basic"  # the README's example, one of the bundled examples
 Stamp = tuple[int, int, int]  # a file's version: see file_stamp
 
 
@@ -102,8 +102,8 @@ def resolve_scenario(scenario: Scenario | str | Path | None) -> Scenario:
 
 
 def default_scenario() -> Scenario:
-    """The scenario bundled with the package, used when none is given."""
-    text = resources.files("mockmail").joinpath(DEFAULT_SCENARIO).read_text(encoding="utf-8")
+    """The example scenario ``basic``, bundled with the package: used when none is given."""
+    text = bundled.path(DEFAULT_SCENARIO).read_text(encoding="utf-8")
     return parse_scenario(text, "(default scenario)")
 
 
