@@ -45,6 +45,23 @@ HOST_HELP = "Address to bind; 0.0.0.0 exposes the mock to the network (README, S
 PORT_HELP = "Port to bind; 0 picks a free one."
 QUIET_HELP = "Do not log each request."
 
+# The options serve and record share, spelled once.
+host_option = click.option(
+    "--host", default="127.0.0.1", show_default=True, envvar="MOCKMAIL_HOST", show_envvar=True, help=HOST_HELP
+)
+port_option = click.option(
+    "--port",
+    default=8025,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    envvar="MOCKMAIL_PORT",
+    show_envvar=True,
+    help=PORT_HELP,
+)
+quiet_option = click.option(
+    "--quiet", is_flag=True, envvar="MOCKMAIL_QUIET", show_envvar=True, help=QUIET_HELP
+)
+
 
 @dataclass(frozen=True)
 class Access:
@@ -137,18 +154,8 @@ REPLAY_ONLY = ("upstream", "record_mode", "on_miss")
 
 
 @main.command()
-@click.option(
-    "--host", default="127.0.0.1", show_default=True, envvar="MOCKMAIL_HOST", show_envvar=True, help=HOST_HELP
-)
-@click.option(
-    "--port",
-    default=8025,
-    show_default=True,
-    type=click.IntRange(0, 65535),
-    envvar="MOCKMAIL_PORT",
-    show_envvar=True,
-    help=PORT_HELP,
-)
+@host_option
+@port_option
 @click.option(
     "--scenario",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -222,7 +229,7 @@ REPLAY_ONLY = ("upstream", "record_mode", "on_miss")
     show_default="the scenario's basic_challenge, or send it",
     help="Send no WWW-Authenticate with a 401, so a browser shows no login dialog.",
 )
-@click.option("--quiet", is_flag=True, envvar="MOCKMAIL_QUIET", show_envvar=True, help=QUIET_HELP)
+@quiet_option
 @access_options
 def serve(
     *,
@@ -292,18 +299,8 @@ def _record_mode(given: RecordMode, deprecated: RecordMode | None) -> RecordMode
     show_envvar=True,
     help="The recording file.",
 )
-@click.option(
-    "--host", default="127.0.0.1", show_default=True, envvar="MOCKMAIL_HOST", show_envvar=True, help=HOST_HELP
-)
-@click.option(
-    "--port",
-    default=8025,
-    show_default=True,
-    type=click.IntRange(0, 65535),
-    envvar="MOCKMAIL_PORT",
-    show_envvar=True,
-    help=PORT_HELP,
-)
+@host_option
+@port_option
 @click.option(
     "--record-mode",
     type=RECORD_MODE,
@@ -322,7 +319,7 @@ def _record_mode(given: RecordMode, deprecated: RecordMode | None) -> RecordMode
     show_envvar=True,
     help="Another body field to redact (repeatable, or space-separated in the variable).",
 )
-@click.option("--quiet", is_flag=True, envvar="MOCKMAIL_QUIET", show_envvar=True, help=QUIET_HELP)
+@quiet_option
 @access_options
 def record(
     *,

@@ -92,6 +92,22 @@ class MailServer:
     error: str = "Authentication failed."
 
 
+# The connection settings of an account, as an update carries them (passwords aside).
+CONNECTION_SETTINGS = (
+    "account",
+    "server",
+    "port",
+    "incoming_encryption_type",
+    "auth_type_in",
+    "smtp_account",
+    "smtp_server",
+    "smtp_port",
+    "smtp_auth",
+    "outcoming_encryption_type",
+    "auth_type_smtp",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class AccountUpdate:
     """The parameters of ``PUT /api/2.0/mail/accounts`` after binding (absent strings are None)."""
@@ -144,27 +160,10 @@ class AccountUpdate:
 
 
 @dataclass(frozen=True, slots=True)
-class NewAccount:
+class NewAccount(AccountUpdate):
     """The parameters of ``POST /api/2.0/mail/accounts`` after binding: the update's, and ``imap``."""
 
-    email: str  # as MailAddress.ToString() renders what was sent
-    address: str  # the bare address, lower case: the key SaveMailBox looks an existing row up by
-    name: str | None = None
-    account: str | None = None
-    password: str | None = None
-    server: str | None = None
-    port: int = 0
-    smtp_account: str | None = None
-    smtp_password: str | None = None
-    smtp_server: str | None = None
-    smtp_port: int = 0
-    smtp_auth: bool = False
     imap: bool = False
-    restrict: bool = False
-    incoming_encryption_type: int = 0
-    outcoming_encryption_type: int = 0
-    auth_type_in: int = 0
-    auth_type_smtp: int = 0
 
     def build(self, mailbox_id: int, now: datetime, created: datetime) -> Account:
         """The account ``MailApi.CreateAccount`` saves: every setting from the request, passwords too.

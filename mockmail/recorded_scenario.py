@@ -10,6 +10,7 @@ import yaml
 from mockmail.binding import parse_address
 from mockmail.bundled import schema_line
 from mockmail.errors import ApiError
+from mockmail.models import CONNECTION_SETTINGS
 from mockmail.paths import normalize_path
 from mockmail.recording import Recording
 from mockmail.redaction import is_placeholder
@@ -18,19 +19,7 @@ from mockmail.scenarios import parse_scenario
 ACCOUNTS = "/api/2.0/mail/accounts"
 USER = "recorded"
 # Request fields an update carries that a scenario account keeps (passwords are redacted).
-SETTINGS = (
-    "account",
-    "server",
-    "port",
-    "incoming_encryption_type",
-    "auth_type_in",
-    "smtp_account",
-    "smtp_server",
-    "smtp_port",
-    "smtp_auth",
-    "outcoming_encryption_type",
-    "auth_type_smtp",
-)
+SETTINGS = CONNECTION_SETTINGS
 HEADER = """\
 # Seeded by `mockmail scenario from-recording` from {source}.
 # The recording's credentials were redacted, so every account belongs to one user, '{user}',

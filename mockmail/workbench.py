@@ -13,7 +13,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, redirect, render_template
 
 from mockmail.journal import MASK
-from mockmail.models import UNRESTRICTED_BEGIN_DATE, Account, User
+from mockmail.models import CONNECTION_SETTINGS, UNRESTRICTED_BEGIN_DATE, Account, User
 from mockmail.request_context import mock_state
 from mockmail.store import AccountStore
 from mockmail.wire import listed_accounts
@@ -38,20 +38,7 @@ PAGE_HEADERS = {
     "Cache-Control": "no-store",
 }
 # The account's connection settings the page shows besides the wire JSON (which has none of them).
-SETTINGS = (
-    "account",
-    "server",
-    "port",
-    "incoming_encryption_type",
-    "auth_type_in",
-    "smtp_account",
-    "smtp_server",
-    "smtp_port",
-    "smtp_auth",
-    "outcoming_encryption_type",
-    "auth_type_smtp",
-    "imap",
-)
+SETTINGS = (*CONNECTION_SETTINGS, "imap")
 SECRETS = ("password", "smtp_password")
 NEW = "new"
 SNAPSHOT_ATTEMPTS = 5
