@@ -53,7 +53,7 @@ class AccessPolicy:
 
     def allows_host(self, host: str) -> bool:
         """Whether a ``Host`` header (``name:port``) names this machine, or a name added."""
-        return _is_listed(host.lower(), (*LOCAL_NAMES, *self.hosts))
+        return _allows_host(self, host)
 
     def allows_origin(self, origin: str) -> bool:
         """Whether a page from ``origin`` may read the mock's answers."""
@@ -78,6 +78,12 @@ class AccessPolicy:
 def with_origins(policy: AccessPolicy, origins: tuple[str, ...]) -> AccessPolicy:
     """``policy`` allowing ``origins`` too (a scenario's ``cors_origins``); one object per pair."""
     return replace(policy, origins=(*policy.origins, *origins)) if origins else policy
+
+
+@lru_cache(maxsize=256)
+def _allows_host(policy: AccessPolicy, host: str) -> bool:
+    """``AccessPolicy.allows_host``, remembered: a client names the server the same way every time."""
+    return _is_listed(host.lower(), (*LOCAL_NAMES, *policy.hosts))
 
 
 def _is_listed(host: str, names: Iterable[str]) -> bool:

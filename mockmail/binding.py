@@ -283,9 +283,13 @@ def _check_xml_text(change: AccountUpdate | NewAccount | SimpleAccount) -> None:
 
     Stored or echoed, it would break the ``.xml`` answers about the account; refused, nothing changes.
     """
-    for field in dataclasses.fields(change):
-        value = getattr(change, field.name)
-        message = xml_char_error(value) if isinstance(value, str) else None
+    texts = [
+        value for field in dataclasses.fields(change) if isinstance(value := getattr(change, field.name), str)
+    ]
+    if xml_char_error("".join(texts)) is None:
+        return  # one search over all of them: the common case
+    for value in texts:
+        message = xml_char_error(value)
         if message is not None:
             raise ApiError(400, message, HRESULT_ARGUMENT)
 

@@ -60,6 +60,8 @@ def _too_deep(text: str) -> tuple[int, str] | None:
     One pass over the strings and punctuation, keeping for each open container what
     ``JsonReader.Path`` shows: the current property name of an object, the index in an array.
     """
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return None  # too few brackets to nest that deep, even inside strings: the common case, at C speed
     stack: list[list[Any]] = []  # [is_array, property name or index] per open container
     last_string = ""
     for token in _TOKENS.finditer(text):
