@@ -27,7 +27,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from timing import mockmail_serve, put, spawn_to_first_200
+from timing import mockmail_serve, spawn_to_first_200, wait_for_200
 
 PER_USER = 100
 READY_TIMEOUT_S = 600.0
@@ -93,14 +93,7 @@ def serve_ready(path: Path) -> Run:
         port = int(first.strip().rsplit(":", 1)[1])
         # The summary that follows names every account: read it, or the server blocks writing it.
         threading.Thread(target=process.stdout.read, daemon=True).start()
-        while time.perf_counter() - started < READY_TIMEOUT_S:
-            try:
-                if put(port, body, headers) == 200:
-                    break
-            except OSError:
-                time.sleep(0.001)
-        else:
-            raise TimeoutError(f"no 200 within {READY_TIMEOUT_S} s")
+        wait_for_200(port, body, headers, started + READY_TIMEOUT_S, "mockmail serve")
         seconds = time.perf_counter() - started
         return Run(seconds, _peak_mib(process.pid))
     finally:

@@ -203,6 +203,17 @@ def put(port: int, body: str, headers: Mapping[str, str]) -> int:
         connection.close()
 
 
+def wait_for_200(port: int, body: str, headers: Mapping[str, str], deadline: float, label: str) -> None:
+    """PUT until the server on ``port`` answers 200; TimeoutError at ``deadline`` (perf_counter)."""
+    while time.perf_counter() < deadline:
+        try:
+            if put(port, body, headers) == 200:
+                return
+        except OSError:
+            time.sleep(0.001)
+    raise TimeoutError(f"{label} gave no 200 in time")
+
+
 @contextlib.contextmanager
 def spawned(
     command: list[str] | Command, body: str, headers: Mapping[str, str], *, cpus: set[int] | None = None
@@ -226,14 +237,7 @@ def spawned(
             os.sched_setaffinity(process.pid, cpus)
         assert process.stdout is not None
         port = int(process.stdout.readline().strip().rsplit(":", 1)[1])
-        while time.perf_counter() - started < SPAWN_TIMEOUT_S:
-            try:
-                if put(port, body, headers) == 200:
-                    break
-            except OSError:
-                time.sleep(0.001)
-        else:
-            raise TimeoutError(f"{command.label} gave no 200 within {SPAWN_TIMEOUT_S} s")
+        wait_for_200(port, body, headers, started + SPAWN_TIMEOUT_S, command.label)
         yield port, time.perf_counter() - started
     finally:
         process.terminate()

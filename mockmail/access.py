@@ -25,14 +25,13 @@ from werkzeug.sansio.utils import host_is_trusted
 
 from mockmail.cors import ANY_ORIGIN, VISIBLE, allow_headers, preflight_headers
 from mockmail.errors import HRESULT_EXCEPTION, ApiError
-from mockmail.paths import API_PREFIX
+from mockmail.paths import API_PREFIX, CONTROL_PREFIX
 from mockmail.reasons import REASON_HEADER, printable
 from mockmail.wire import JSON_TYPE, error_envelope, render_json
 from mockmail.wsgi import Environ, WsgiApp
 
 LOCAL_NAMES = ("localhost", ".localhost", "127.0.0.1")  # werkzeug's form: ".x" allows every name under x
 IPV6_LOOPBACK = "[::1]"
-CONTROL_PREFIX = "/_mockmail/"
 OPEN_PATHS = frozenset({CONTROL_PREFIX})  # the workbench page: no data in it
 STATIC = "/_mockmail/static/"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

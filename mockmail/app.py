@@ -18,6 +18,7 @@ from mockmail.errors import HRESULT_EXCEPTION, ApiError, Unauthorized
 from mockmail.journal import JournalMiddleware
 from mockmail.journal_api import journal_api
 from mockmail.openapi import openapi
+from mockmail.paths import CONTROL_PREFIX
 from mockmail.replay import Replay, ReplayMiddleware
 from mockmail.responses import render_error, unauthorized
 from mockmail.scenarios import Scenario, Style, resolve_scenario
@@ -73,7 +74,7 @@ def create_app(
 
 def _http_error(error: HTTPException) -> Response | tuple[Response, int]:
     """Under /_mockmail/, the control endpoints' ``{"error": ...}``; elsewhere the API's envelope."""
-    if request.path.startswith("/_mockmail/"):
+    if request.path.startswith(CONTROL_PREFIX):
         message = error.description or str(error)
         if error.code in (404, 405):
             message = f"mockmail has no control endpoint {request.method} {request.path}"

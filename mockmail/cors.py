@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from mockmail.paths import CONTROL_PREFIX
 from mockmail.reasons import FAULT_HEADER, REASON_HEADER
 from mockmail.wsgi import Environ
 
@@ -45,7 +46,7 @@ def preflight_headers(environ: Environ, origin: str | None) -> Headers:
 
 
 def _is_control(environ: Environ) -> bool:
-    return str(environ.get("PATH_INFO", "")).startswith("/_mockmail/")
+    return str(environ.get("PATH_INFO", "")).startswith(CONTROL_PREFIX)
 
 
 def allow_headers(origin: str | None) -> Headers:

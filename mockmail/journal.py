@@ -14,10 +14,9 @@ from typing import Any
 
 from werkzeug.exceptions import HTTPException
 
-from mockmail.access import CONTROL_PREFIX
 from mockmail.api_request import ApiRequest, named_address
 from mockmail.errors import ApiError
-from mockmail.paths import API_PREFIX, normalize_path
+from mockmail.paths import API_PREFIX, CONTROL_PREFIX, normalize_path
 from mockmail.reasons import FAULT_HEADER, REASON_HEADER, printable
 from mockmail.secret_fields import CREDENTIAL_FIELDS, SECRET_FIELDS
 from mockmail.store import AccountStore

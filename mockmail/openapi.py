@@ -31,7 +31,7 @@ from mockmail.errors import (
 )
 from mockmail.journal import JournalQuery
 from mockmail.models import ENCRYPTION_TYPES, SASL_MECHANISMS, User
-from mockmail.paths import EXTENSIONS
+from mockmail.paths import CONTROL_PREFIX, EXTENSIONS
 from mockmail.scenarios import default_scenario
 from mockmail.scenarios import schema as scenario_schema
 from mockmail.signatures import API_METHODS, AUTHENTICATE, Method, Param, ParamType
@@ -40,7 +40,6 @@ from mockmail.wire import envelope, listed_accounts, mailbox_data, remove_operat
 OPENAPI_VERSION = "3.1.0"
 DOCUMENT_PATH = "/_mockmail/openapi.json"
 DEFAULT_SERVER_URL = "http://127.0.0.1:8025"  # where `mockmail serve` listens by default
-CONTROL_PREFIX = "/_mockmail/"
 STATIC_PREFIX = "/_mockmail/static/"  # the workbench's script and stylesheet: left out of the document
 INT32 = {"type": "integer", "format": "int32", "minimum": -(2**31), "maximum": 2**31 - 1}
 JSON_MEDIA = "application/json"

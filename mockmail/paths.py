@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 API_PREFIX = "/api/"
+CONTROL_PREFIX = "/_mockmail/"  # mockmail's own endpoints and the workbench page
 ACCOUNTS = "/api/2.0/mail/accounts"
 ACCOUNTS_SIMPLE = ACCOUNTS + "/simple"
 ACCOUNTS_SINGLE = ACCOUNTS + "/single"

@@ -126,6 +126,18 @@ BOMB = (
 )
 
 
+def serve_error(scenario: str) -> str:
+    """What `mockmail serve --scenario SCENARIO` prints on stderr before it gives up."""
+    result = subprocess.run(
+        [sys.executable, "-m", "mockmail", "serve", "--port", "0", "--scenario", scenario],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    return result.stderr
+
+
 def test_the_located_error_shown_is_the_one_given(tmp_path, monkeypatch):
     shown, alias_bomb = [text for text in blocks("text") if text.startswith("Error:")]
     example = scenario_example()
@@ -134,23 +146,9 @@ def test_the_located_error_shown_is_the_one_given(tmp_path, monkeypatch):
     Path("scenarios/mine.yaml").write_text(
         example.replace("port: 993\n", "port: imap\n", 1), encoding="utf-8"
     )
-    result = subprocess.run(
-        [sys.executable, "-m", "mockmail", "serve", "--port", "0", "--scenario", "scenarios/mine.yaml"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
-    assert result.stderr == shown
+    assert serve_error("scenarios/mine.yaml") == shown
     Path("scenarios/mine.yaml").write_text(BOMB, encoding="utf-8")
-    result = subprocess.run(
-        [sys.executable, "-m", "mockmail", "serve", "--port", "0", "--scenario", "scenarios/mine.yaml"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
-    assert result.stderr == alias_bomb
+    assert serve_error("scenarios/mine.yaml") == alias_bomb
 
 
 def test_the_scenario_commands_print_what_the_readme_shows(tmp_path, monkeypatch):
